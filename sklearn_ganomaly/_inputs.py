@@ -1,0 +1,141 @@
+"""Input layouts and scaling: from the caller's arrays to network tensors and back.
+
+Images arrive as ``(n, H, W)``, ``(n, H, W, C)``, ``(n, C, H, W)`` or flat rows
+with ``image_shape=(C, H, W)``; tables as ``(n, d)``. ``InputTransform`` records
+the layout seen at fit and the scaling learnt from the training data, and maps
+any batch to the ``float32`` layout the networks take (``(n, C, H, W)`` in
+``[-1, 1]`` for images, standardised ``(n, d)`` for tables) and back. It works
+batch by batch, so a numpy memmap is never read whole into memory.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = ["InputTransform", "fit_input_transform"]
+
+_CHANNEL_COUNTS = (1, 2, 3, 4)
+
+
+@dataclass
+class InputTransform:
+    """Fitted mapping between the caller's layout and the networks' layout.
+
+    Attributes
+    ----------
+    sample_shape : tuple of int
+        Shape of one sample as the caller gives it (``X.shape[1:]``).
+    network_shape : tuple of int
+        ``(C, H, W)`` for images, ``(d,)`` for tables.
+    channels_last : bool
+        Whether 4-D input is ``(n, H, W, C)``.
+    offset, scale : ndarray
+        ``network_input = (x - offset) * scale`` (then ``- 1`` for images).
+    """
+
+    sample_shape: tuple
+    network_shape: tuple
+    channels_last: bool
+    offset: np.ndarray
+    scale: np.ndarray
+
+    @property
+    def is_image(self):
+        return len(self.network_shape) == 3
+
+    def check_shape(self, X, estimator_name):
+        """Raise a ValueError naming both shapes if ``X`` does not match."""
+        received = tuple(np.shape(X)[1:])
+        if received != self.sample_shape:
+            raise ValueError(
+                f"X has samples of shape {received}, but {estimator_name} was "
+                f"fitted on samples of shape {self.sample_shape}."
+            )
+
+    def to_network(self, batch, device, dtype=torch.float32, non_blocking=False):
+        """Map a numpy batch in the caller's layout to a network tensor."""
+        x = torch.from_numpy(np.ascontiguousarray(batch))
+        x = x.to(device=device, non_blocking=non_blocking).to(dtype)
+        offset = torch.as_tensor(self.offset, dtype=dtype, device=device)
+        scale = torch.as_tensor(self.scale, dtype=dtype, device=device)
+        x = (x - offset) * scale
+        if not self.is_image:
+            return x
+        x = x - 1.0
+        if self.channels_last:
+            return x.permute(0, 3, 1, 2)
+        return x.reshape((x.shape[0], *self.network_shape))
+
+    def from_network(self, x):
+        """Map a network tensor back to a numpy array in the caller's layout."""
+        x = x.detach().to("cpu", torch.float64)
+        if self.is_image:
+            x = x + 1.0
+            if self.channels_last:
+                x = x.permute(0, 2, 3, 1)
+            x = x.reshape((x.shape[0], *self.sample_shape))
+        return (x.numpy() / self.scale) + self.offset
+
+
+def _image_layout(sample_shape, image_shape):
+    """Return ``(network_shape, channels_last)`` for an image sample shape."""
+    if len(sample_shape) == 1:
+        if image_shape is None:
+            return (sample_shape[0],), False
+        image_shape = tuple(int(s) for s in image_shape)
+        if len(image_shape) != 3 or int(np.prod(image_shape)) != sample_shape[0]:
+            raise ValueError(
+                f"image_shape={image_shape} must be (C, H, W) with C*H*W equal "
+                f"to the number of features, {sample_shape[0]}."
+            )
+        return image_shape, False
+    if len(sample_shape) == 2:
+        return (1, *sample_shape), False
+    if len(sample_shape) != 3:
+        raise ValueError(
+            "X must be 2-D (n, d), 3-D (n, H, W) or 4-D (n, C, H, W) / "
+            f"(n, H, W, C); got {len(sample_shape) + 1} dimensions."
+        )
+    first, _, last = sample_shape
+    if image_shape is not None:
+        image_shape = tuple(int(s) for s in image_shape)
+        if image_shape == sample_shape:
+            return image_shape, False
+        if image_shape == (last, *sample_shape[:2]):
+            return image_shape, True
+        raise ValueError(
+            f"image_shape={image_shape} matches neither (n, C, H, W) nor "
+            f"(n, H, W, C) for samples of shape {sample_shape}."
+        )
+    # PyTorch's channels-first convention wins when both ends look like channels.
+    if first in _CHANNEL_COUNTS:
+        return sample_shape, False
+    if last in _CHANNEL_COUNTS:
+        return (last, *sample_shape[:2]), True
+    raise ValueError(
+        f"Cannot tell the channel axis of samples of shape {sample_shape}: "
+        "neither the first nor the last axis has 1-4 entries. Pass "
+        "image_shape=(C, H, W)."
+    )
+
+
+def fit_input_transform(X, image_shape=None):
+    """Learn the layout and scaling of training data ``X``.
+
+    Images are mapped linearly from the training data's own range
+    ``[min, max]`` to ``[-1, 1]``, the range of the decoder's tanh output, so
+    pixels may come as 0-255 integers, 0-1 floats or anything else. Tables are
+    standardised per feature (constant features keep scale 1).
+    """
+    sample_shape = tuple(X.shape[1:])
+    network_shape, channels_last = _image_layout(sample_shape, image_shape)
+    if len(network_shape) == 3:
+        low, high = float(np.min(X)), float(np.max(X))
+        span = high - low if high > low else 1.0
+        offset, scale = np.array(low), np.array(2.0 / span)
+    else:
+        mean = np.mean(X, axis=0, dtype=np.float64)
+        std = np.std(X, axis=0, dtype=np.float64)
+        offset, scale = mean, 1.0 / np.where(std > 0, std, 1.0)
+    return InputTransform(sample_shape, network_shape, channels_last, offset, scale)
