@@ -486,6 +486,43 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         parts = [self.input_transform_.from_network(x_hat) for x_hat, _, _ in self._generator_outputs(X)]
         return np.concatenate(parts)
 
+    def save(self, path):
+        """Save the fitted detector as tensors plus JSON metadata (no pickle).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file; load it back with :func:`sklearn_ganomaly.load`.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
+        """
+        from ._persistence import save_detector
+
+        check_is_fitted(self)
+        return save_detector(self, path)
+
+    def export_onnx(self, path):
+        """Export the latent-distance computation to ONNX (needs the onnx extra).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination ``.onnx`` file. The graph takes a float32 batch in the
+            networks' layout and returns the raw latent distances.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
+        """
+        from ._onnx import export_onnx
+
+        check_is_fitted(self)
+        return export_onnx(self, path)
+
     def __setstate__(self, state):
         super().__setstate__(state)
         net = self.__dict__.get("net_")
