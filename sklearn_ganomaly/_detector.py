@@ -360,7 +360,9 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
     # -------------------------------------------------------------- scoring
     def _validate_scoring_input(self, X):
         check_is_fitted(self)
-        if hasattr(X, "shape") and len(X.shape) >= 2:
+        # For images, name both shapes before validate_data's terser
+        # n_features message (which would not notice a changed H or W).
+        if len(self.input_shape_) > 1 and len(getattr(X, "shape", ())) > 2:
             self.input_transform_.check_shape(X, type(self).__name__)
         X = validate_data(self, X, allow_nd=True, dtype="numeric", reset=False)
         self.input_transform_.check_shape(X, type(self).__name__)

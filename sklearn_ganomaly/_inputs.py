@@ -55,7 +55,10 @@ class InputTransform:
 
     def to_network(self, batch, device, dtype=torch.float32, non_blocking=False):
         """Map a numpy batch in the caller's layout to a network tensor."""
-        x = torch.from_numpy(np.ascontiguousarray(batch))
+        batch = np.ascontiguousarray(batch)
+        if not batch.flags.writeable:  # torch.from_numpy warns on read-only memory
+            batch = batch.copy()
+        x = torch.from_numpy(batch)
         x = x.to(device=device, non_blocking=non_blocking).to(dtype)
         offset = torch.as_tensor(self.offset, dtype=dtype, device=device)
         scale = torch.as_tensor(self.scale, dtype=dtype, device=device)
