@@ -294,9 +294,7 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         # not draw from (and advance) the global RNG; DCGAN init then fills
         # every layer from our own generator.
         with torch.device("meta"):
-            generator, discriminator = build_networks(
-                network_shape, self.latent_dim_, self.width
-            )
+            generator, discriminator = build_networks(network_shape, self.latent_dim_, self.width)
         init = partial(dcgan_init_, generator=torch_generator)
         generator = generator.to_empty(device="cpu").apply(init)
         discriminator = discriminator.to_empty(device="cpu").apply(init)
@@ -485,7 +483,9 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
             Reconstructions, rescaled to the training data's range.
         """
         X = self._validate_scoring_input(X)
-        parts = [self.input_transform_.from_network(x_hat) for x_hat, _, _ in self._generator_outputs(X)]
+        parts = [
+            self.input_transform_.from_network(x_hat) for x_hat, _, _ in self._generator_outputs(X)
+        ]
         return np.concatenate(parts)
 
     def save(self, path):

@@ -114,7 +114,7 @@ class _EpochLosses:
             return {}
         names = list(self.sums)
         values = torch.stack([self.sums[k].float() for k in names]).cpu().tolist()
-        return {k: v / self.count for k, v in zip(names, values)}
+        return {k: v / self.count for k, v in zip(names, values, strict=True)}
 
 
 class GANomalyNet(NeuralNet):
@@ -155,9 +155,7 @@ class GANomalyNet(NeuralNet):
             ("optimizer_", self.module_),
             ("optimizer_discriminator_", self.discriminator_),
         ):
-            args_, kwargs_ = self.get_params_for_optimizer(
-                "optimizer", module.named_parameters()
-            )
+            args_, kwargs_ = self.get_params_for_optimizer("optimizer", module.named_parameters())
             setattr(self, attribute, self.optimizer(*args_, **kwargs_))
         return self
 

@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import EarlyStopping
 from sklearn.metrics import roc_auc_score
+from skorch.callbacks import EarlyStopping
 
 from sklearn_ganomaly import GANomalyDetector
 
@@ -132,7 +132,9 @@ def test_pixel_range_does_not_matter(digits_images):
     X = X[:200]
     as_uint8 = (X * 15).astype(np.uint8)
     as_unit = as_uint8 / 255.0
-    scores = [GANomalyDetector(**TINY).fit(data).score_samples(data) for data in (as_uint8, as_unit)]
+    scores = [
+        GANomalyDetector(**TINY).fit(data).score_samples(data) for data in (as_uint8, as_unit)
+    ]
     np.testing.assert_allclose(scores[0], scores[1], rtol=1e-4, atol=1e-4)
 
 
@@ -175,7 +177,9 @@ def test_device_auto_is_resolved_at_fit(tabular_model):
 def test_pickle_round_trip(image_model, digits_images):
     X, _ = digits_images
     restored = pickle.loads(pickle.dumps(image_model))
-    np.testing.assert_array_equal(restored.score_samples(X[:20]), image_model.score_samples(X[:20]))
+    np.testing.assert_array_equal(
+        restored.score_samples(X[:20]), image_model.score_samples(X[:20])
+    )
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="simulates a machine without CUDA")
