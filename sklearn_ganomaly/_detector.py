@@ -114,6 +114,17 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         touched. Pass an int for reproducible fits.
     verbose : int, default=0
         0 is silent; 1 or more shows a progress bar over epochs with losses.
+    precision : {'auto', 'bf16', 'fp32'}, default='auto'
+        Training precision. ``'bf16'`` runs the forward passes under bfloat16
+        autocast (weights and optimizer stay float32); ``'auto'`` uses it on
+        CUDA devices that support bfloat16 and float32 elsewhere; ``'fp32'``
+        opts out. Scoring always runs in float32 (float64 for tabular nets).
+    channels_last : 'auto' or bool, default='auto'
+        Store image tensors and convolution weights channels-last, the layout
+        tensor cores want; ``'auto'`` enables it on CUDA only.
+    compile : bool, default=False
+        Compile the networks with ``torch.compile`` for training (a one-off
+        compilation cost that pays off on long GPU runs).
 
     Attributes
     ----------
@@ -187,6 +198,9 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "precision": [StrOptions({"auto", "bf16", "fp32"})],
+        "channels_last": [StrOptions({"auto"}), "boolean"],
+        "compile": ["boolean"],
     }
 
     def __init__(
@@ -209,6 +223,9 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         callbacks=None,
         random_state=None,
         verbose=0,
+        precision="auto",
+        channels_last="auto",
+        compile=False,
     ):
         self.latent_dim = latent_dim
         self.width = width
@@ -227,6 +244,9 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
+        self.precision = precision
+        self.channels_last = channels_last
+        self.compile = compile
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -263,10 +283,14 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
             X,
             train_index,
             valid_index,
-            partial(self.input_transform_.to_network, device=self.device_),
+            partial(
+                self.input_transform_.to_network,
+                device=self.device_,
+                channels_last=self._use_channels_last(),
+            ),
         )
         self.net_ = self._make_net(generator, discriminator, torch_generator)
-        best = self.net_.callbacks[0][1]
+        best = dict(self.net_.callbacks_)["best_epoch"]
         try:
             self.net_.fit(data)
         except TrainingDivergedError as error:
@@ -279,6 +303,7 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
                 stacklevel=2,
             )
         self.best_epoch_ = int(best.best_epoch_)
+        self._uncompile_networks()
         self._fit_score_normalisation(X)
         return self
 
@@ -298,7 +323,33 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         init = partial(dcgan_init_, generator=torch_generator)
         generator = generator.to_empty(device="cpu").apply(init)
         discriminator = discriminator.to_empty(device="cpu").apply(init)
+        if self._use_channels_last():
+            generator = generator.to(memory_format=torch.channels_last)
+            discriminator = discriminator.to(memory_format=torch.channels_last)
         return generator, discriminator
+
+    def _use_channels_last(self):
+        if not self.input_transform_.is_image:
+            return False
+        if self.channels_last == "auto":
+            return torch.device(self.device_).type == "cuda"
+        return bool(self.channels_last)
+
+    def _autocast_dtype(self):
+        if self.precision == "fp32":
+            return None
+        if self.precision == "bf16":
+            return torch.bfloat16
+        cuda = torch.device(self.device_).type == "cuda"
+        return torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else None
+
+    def _uncompile_networks(self):
+        # Keep plain modules after training: they pickle, save and score
+        # without recompiling, and their state_dict keys carry no prefix.
+        for name in ("module_", "discriminator_"):
+            module = getattr(self.net_, name)
+            setattr(self.net_, name, getattr(module, "_orig_mod", module))
+        self.net_.compile = False
 
     def _split(self, n_samples, seed):
         order = np.random.default_rng(seed).permutation(n_samples)
@@ -316,6 +367,8 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
             generator,
             discriminator,
             torch_generator=torch_generator,
+            autocast_dtype=self._autocast_dtype(),
+            compile=self.compile,
             criterion=GeneratorLoss,
             criterion__w_adv=self.w_adv,
             criterion__w_con=self.w_con,
@@ -378,10 +431,13 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         """Yield ``(x_hat, z, z_hat)`` per batch of validated ``X``."""
         module, dtype = self._scoring_network()
         device = next(module.parameters()).device
+        channels_last = self._use_channels_last()
         step = max(self.batch_size, _MIN_SCORING_BATCH)
         with torch.inference_mode():
             for start in range(0, len(X), step):
-                x = self.input_transform_.to_network(X[start : start + step], device, dtype)
+                x = self.input_transform_.to_network(
+                    X[start : start + step], device, dtype, channels_last=channels_last
+                )
                 yield module(x)
 
     def _latent_distance(self, X):

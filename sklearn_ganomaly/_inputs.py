@@ -53,13 +53,19 @@ class InputTransform:
                 f"fitted on samples of shape {self.sample_shape}."
             )
 
-    def to_network(self, batch, device, dtype=torch.float32, non_blocking=False):
-        """Map a numpy batch in the caller's layout to a network tensor."""
+    def to_network(self, batch, device, dtype=torch.float32, channels_last=False):
+        """Map a numpy batch in the caller's layout to a network tensor.
+
+        On CUDA the host batch is pinned and copied asynchronously, so the copy
+        overlaps with the previous batch's kernels.
+        """
         batch = np.ascontiguousarray(batch)
         if not batch.flags.writeable:  # torch.from_numpy warns on read-only memory
             batch = batch.copy()
         x = torch.from_numpy(batch)
-        x = x.to(device=device, non_blocking=non_blocking).to(dtype)
+        if torch.device(device).type == "cuda":
+            x = x.pin_memory().to(device, non_blocking=True)
+        x = x.to(device=device, dtype=dtype)
         offset = torch.as_tensor(self.offset, dtype=dtype, device=device)
         scale = torch.as_tensor(self.scale, dtype=dtype, device=device)
         x = (x - offset) * scale
@@ -67,8 +73,11 @@ class InputTransform:
             return x
         x = x - 1.0
         if self.channels_last:
-            return x.permute(0, 3, 1, 2)
-        return x.reshape((x.shape[0], *self.network_shape))
+            x = x.permute(0, 3, 1, 2)
+        else:
+            x = x.reshape((x.shape[0], *self.network_shape))
+        memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        return x.contiguous(memory_format=memory_format)
 
     def from_network(self, x):
         """Map a network tensor back to a numpy array in the caller's layout."""
@@ -123,6 +132,19 @@ def _image_layout(sample_shape, image_shape):
     )
 
 
+def _chunks(X, rows=65536):
+    """Row chunks of ``X``: statistics of a memmap without reading it whole."""
+    for start in range(0, len(X), rows):
+        yield X[start : start + rows]
+
+
+def _column_mean_std(X):
+    """Per-column mean and standard deviation in float64, chunk by chunk."""
+    mean = sum(np.sum(c, axis=0, dtype=np.float64) for c in _chunks(X)) / len(X)
+    squares = sum(np.sum((c - mean) ** 2, axis=0) for c in _chunks(X))
+    return mean, np.sqrt(squares / len(X))
+
+
 def fit_input_transform(X, image_shape=None):
     """Learn the layout and scaling of training data ``X``.
 
@@ -134,11 +156,11 @@ def fit_input_transform(X, image_shape=None):
     sample_shape = tuple(X.shape[1:])
     network_shape, channels_last = _image_layout(sample_shape, image_shape)
     if len(network_shape) == 3:
-        low, high = float(np.min(X)), float(np.max(X))
+        low = min(float(np.min(chunk)) for chunk in _chunks(X))
+        high = max(float(np.max(chunk)) for chunk in _chunks(X))
         span = high - low if high > low else 1.0
         offset, scale = np.array(low), np.array(2.0 / span)
     else:
-        mean = np.mean(X, axis=0, dtype=np.float64)
-        std = np.std(X, axis=0, dtype=np.float64)
+        mean, std = _column_mean_std(X)
         offset, scale = mean, 1.0 / np.where(std > 0, std, 1.0)
     return InputTransform(sample_shape, network_shape, channels_last, offset, scale)

@@ -14,6 +14,7 @@ once per epoch (no host synchronisation per batch), and the history keeps only
 per-epoch rows, so a pickled model does not grow with the number of batches.
 """
 
+import contextlib
 import copy
 import math
 from functools import partial
@@ -128,17 +129,23 @@ class GANomalyNet(NeuralNet):
         The initialised ``Discriminator``.
     torch_generator : torch.Generator
         Source of randomness for the batch order and for re-initialising D.
+    autocast_dtype : torch.dtype or None
+        Run the forward passes of training under ``torch.autocast`` with this
+        dtype (``torch.bfloat16`` for mixed precision); None trains in float32.
     **kwargs
         Passed to ``skorch.NeuralNet`` (``criterion__w_adv``, ``lr``, ...).
     """
 
-    def __init__(self, module, discriminator, *, torch_generator=None, **kwargs):
+    def __init__(
+        self, module, discriminator, *, torch_generator=None, autocast_dtype=None, **kwargs
+    ):
         kwargs.setdefault("criterion", GeneratorLoss)
         kwargs.setdefault("optimizer", torch.optim.Adam)
         kwargs.setdefault("train_split", None)
         # Set before NeuralNet.__init__: skorch refuses modules set afterwards.
         self.discriminator = discriminator
         self.torch_generator = torch_generator
+        self.autocast_dtype = autocast_dtype
         super().__init__(module, **kwargs)
 
     def get_default_callbacks(self):
@@ -181,11 +188,12 @@ class GANomalyNet(NeuralNet):
         generator, discriminator = self.module_, self.discriminator_
         self._set_training(True)
 
-        x_hat, z, z_hat = generator(x)
-        with torch.no_grad():
-            _, features_real = discriminator(x)
-        _, features_fake = discriminator(x_hat)
-        losses = self.criterion_(x, x_hat, z, z_hat, features_real, features_fake)
+        with self._autocast():
+            x_hat, z, z_hat = generator(x)
+            with torch.no_grad():
+                _, features_real = discriminator(x)
+            _, features_fake = discriminator(x_hat)
+            losses = self.criterion_(x, x_hat, z, z_hat, features_real, features_fake)
         self.optimizer_.zero_grad(set_to_none=True)
         losses["loss"].backward()
         self.notify(
@@ -196,13 +204,19 @@ class GANomalyNet(NeuralNet):
         )
         self.optimizer_.step()
 
-        logits_real, _ = discriminator(x)
-        logits_fake, _ = discriminator(x_hat.detach())
-        loss_d = discriminator_loss(logits_real, logits_fake)
+        with self._autocast():
+            logits_real, _ = discriminator(x)
+            logits_fake, _ = discriminator(x_hat.detach())
+            loss_d = discriminator_loss(logits_real, logits_fake)
         self.optimizer_discriminator_.zero_grad(set_to_none=True)
         loss_d.backward()
         self.optimizer_discriminator_.step()
         return {**losses, "loss_d": loss_d}
+
+    def _autocast(self):
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype)
 
     def validation_step(self, batch, **fit_params):
         """Contextual and encoder losses of held-out normal data (eval mode)."""

@@ -1,0 +1,50 @@
+"""The GPU-oriented training paths (bf16 autocast, channels-last, torch.compile),
+checked for correctness on the CPU against the plain float32 path."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from sklearn_ganomaly import GANomalyDetector
+
+TINY = dict(width=8, latent_dim=8, n_epochs=1, batch_size=32, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def images(digits_images):
+    return digits_images[0][:300]
+
+
+@pytest.fixture(scope="module")
+def reference_distances(images):
+    return GANomalyDetector(**TINY).fit(images).latent_distance(images)
+
+
+def test_auto_settings_are_plain_float32_on_cpu(images):
+    model = GANomalyDetector(**TINY).fit(images)
+    assert model._autocast_dtype() is None
+    assert model._use_channels_last() is False
+
+
+def test_channels_last_matches_the_default_layout(images, reference_distances):
+    model = GANomalyDetector(**TINY, channels_last=True).fit(images)
+    np.testing.assert_allclose(model.latent_distance(images), reference_distances, rtol=1e-4)
+
+
+def test_bf16_autocast_trains_close_to_float32(images, reference_distances):
+    model = GANomalyDetector(**TINY, precision="bf16").fit(images)
+    distances = model.latent_distance(images)
+    assert np.all(np.isfinite(distances))
+    # bfloat16 keeps 8 bits of mantissa: same model up to a few percent.
+    assert np.corrcoef(distances, reference_distances)[0, 1] > 0.99
+    np.testing.assert_allclose(distances, reference_distances, rtol=0.1)
+
+
+def test_compiled_training_matches_eager_and_pickles(images, reference_distances):
+    model = GANomalyDetector(**TINY, compile=True).fit(images)
+    np.testing.assert_allclose(model.latent_distance(images), reference_distances, rtol=1e-4)
+    # The compiled wrappers are dropped after training.
+    assert not hasattr(model.net_.module_, "_orig_mod")
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.latent_distance(images), model.latent_distance(images))
