@@ -102,20 +102,21 @@ class _EpochLosses:
     """Sum of per-batch losses, weighted by batch size, kept on the device."""
 
     def __init__(self):
-        self.sums, self.count = {}, 0
+        self.names, self.total, self.count = None, None, 0
 
     def add(self, losses, n):
-        for name, value in losses.items():
-            value = value.detach() * n
-            self.sums[name] = self.sums[name] + value if name in self.sums else value
+        if self.names is None:
+            self.names = list(losses)
+        # One stacked tensor a batch: two small kernels instead of two a loss.
+        values = torch.stack([losses[k].detach().float() for k in self.names]) * n
+        self.total = values if self.total is None else self.total + values
         self.count += n
 
     def means(self):
         if not self.count:
             return {}
-        names = list(self.sums)
-        values = torch.stack([self.sums[k].float() for k in names]).cpu().tolist()
-        return {k: v / self.count for k, v in zip(names, values, strict=True)}
+        values = (self.total / self.count).cpu().tolist()
+        return dict(zip(self.names, values, strict=True))
 
 
 class GANomalyNet(NeuralNet):
@@ -186,7 +187,6 @@ class GANomalyNet(NeuralNet):
         """Update G on the GANomaly loss, then D on its BCE loss."""
         x = batch
         generator, discriminator = self.module_, self.discriminator_
-        self._set_training(True)
 
         with self._autocast():
             x_hat, z, z_hat = generator(x)
@@ -220,7 +220,6 @@ class GANomalyNet(NeuralNet):
 
     def validation_step(self, batch, **fit_params):
         """Contextual and encoder losses of held-out normal data (eval mode)."""
-        self._set_training(False)
         with torch.inference_mode():
             x_hat, z, z_hat = self.module_(batch)
             losses = self.criterion_(batch, x_hat, z, z_hat)
@@ -230,6 +229,8 @@ class GANomalyNet(NeuralNet):
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
+        # Modes are set once an epoch rather than once a batch.
+        self._set_training(training)
         epoch = _EpochLosses()
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
