@@ -208,7 +208,8 @@ def main(argv=None):
     print(f"machine: {machine}")
     header = (
         f"{'case':8} {'train img/s':>12} {'plain':>9} {'ratio':>6} "
-        f"{'score img/s':>12} {'plain':>9} {'ratio':>6} {'MFLOP/img tr,sc':>16} {'GFLOP/s tr,sc':>14}"
+        f"{'score img/s':>12} {'plain':>9} {'ratio':>6} "
+        f"{'MFLOP/img tr,sc':>16} {'GFLOP/s tr,sc':>14}"
     )
     print(header)
     results = []
@@ -218,7 +219,8 @@ def main(argv=None):
         print(
             f"{name:8} {r['train_img_s']:12.1f} {r['plain_train_img_s']:9.1f} "
             f"{r['train_ratio']:6.3f} {r['score_img_s']:12.1f} {r['plain_score_img_s']:9.1f} "
-            f"{r['score_ratio']:6.3f} {r['train_mflop_per_img']:7.1f},{r['score_mflop_per_img']:7.1f}"
+            f"{r['score_ratio']:6.3f} "
+            f"{r['train_mflop_per_img']:7.1f},{r['score_mflop_per_img']:7.1f}"
             f" {r['train_gflop_s']:6.1f},{r['score_gflop_s']:6.1f}",
             flush=True,
         )
