@@ -427,8 +427,13 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         # Tiny tabular nets: float64 makes scores batch-independent to ~1e-12.
         return copy.deepcopy(module).double().eval(), torch.float64
 
-    def _generator_outputs(self, X):
-        """Yield ``(x_hat, z, z_hat)`` per batch of validated ``X``."""
+    def _map_batches(self, X, out, fn):
+        """Fill ``out[rows] = fn(x_hat, z, z_hat)`` batch by batch; return ``out``.
+
+        Writing into one preallocated array keeps scoring memory at the input
+        plus O(batch): collecting small per-batch results instead pins heap
+        pages between the large temporaries and makes memory grow with n.
+        """
         module, dtype = self._scoring_network()
         device = next(module.parameters()).device
         channels_last = self._use_channels_last()
@@ -438,14 +443,14 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
                 x = self.input_transform_.to_network(
                     X[start : start + step], device, dtype, channels_last=channels_last
                 )
-                yield module(x)
+                out[start : start + len(x)] = fn(*module(x))
+        return out
 
     def _latent_distance(self, X):
-        parts = [
-            torch.mean((z - z_hat) ** 2, dim=1).to("cpu", torch.float64)
-            for _, z, z_hat in self._generator_outputs(X)
-        ]
-        return torch.cat(parts).numpy()
+        def distance(x_hat, z, z_hat):
+            return torch.mean((z - z_hat) ** 2, dim=1).to("cpu", torch.float64).numpy()
+
+        return self._map_batches(X, np.empty(len(X)), distance)
 
     def latent_distance(self, X):
         """Raw GANomaly anomaly score ``A(x) = mean((z - z_hat) ** 2)``.
@@ -539,10 +544,10 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
             Reconstructions, rescaled to the training data's range.
         """
         X = self._validate_scoring_input(X)
-        parts = [
-            self.input_transform_.from_network(x_hat) for x_hat, _, _ in self._generator_outputs(X)
-        ]
-        return np.concatenate(parts)
+        out = np.empty((len(X), *self.input_shape_))
+        return self._map_batches(
+            X, out, lambda x_hat, z, z_hat: self.input_transform_.from_network(x_hat)
+        )
 
     def save(self, path):
         """Save the fitted detector as tensors plus JSON metadata (no pickle).

@@ -132,7 +132,7 @@ def _image_layout(sample_shape, image_shape):
     )
 
 
-def _chunks(X, rows=65536):
+def _chunks(X, rows=16384):
     """Row chunks of ``X``: statistics of a memmap without reading it whole."""
     for start in range(0, len(X), rows):
         yield X[start : start + rows]

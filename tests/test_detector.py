@@ -312,3 +312,14 @@ def test_it_learns_to_flag_a_held_out_digit(digits_images):
             ).fit(X[normal[:n_train]])
             aucs.append(roc_auc_score(y[test] == anomalous, model.anomaly_score(X[test])))
     assert np.mean(aucs) > 0.8, aucs
+
+
+def test_fit_on_a_memmap_matches_fit_in_memory(tmp_path, digits_images):
+    X = digits_images[0][:200].astype(np.float32)
+    mapped = np.memmap(tmp_path / "x.f32", dtype=np.float32, mode="w+", shape=X.shape)
+    mapped[:] = X
+    mapped.flush()
+    mapped = np.memmap(tmp_path / "x.f32", dtype=np.float32, mode="r", shape=X.shape)
+    from_disk = GANomalyDetector(**TINY).fit(mapped).score_samples(mapped)
+    in_memory = GANomalyDetector(**TINY).fit(X).score_samples(X)
+    np.testing.assert_allclose(from_disk, in_memory, rtol=1e-6)
