@@ -1,0 +1,211 @@
+"""The PyOD adapter, held to what PyOD's own suite asserts of every detector."""
+
+import importlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+pyod = pytest.importorskip("pyod")
+from pyod.models.combination import aom, average, maximization, moa  # noqa: E402
+from pyod.models.knn import KNN  # noqa: E402
+from pyod.models.lof import LOF  # noqa: E402
+from pyod.models.lscp import LSCP  # noqa: E402
+from pyod.utils.data import generate_data  # noqa: E402
+from pyod.utils.utility import standardizer  # noqa: E402
+
+from sklearn_ganomaly.pyod import GANomaly, add_to_ad_engine  # noqa: E402
+
+TINY = dict(width=16, n_epochs=5, batch_size=32, learning_rate=2e-3, random_state=0)
+ROC_FLOOR = 0.8  # generate_data's outliers are uniform noise around Gaussian inliers
+
+
+@pytest.fixture(scope="module")
+def data():
+    X_train, X_test, y_train, y_test = generate_data(
+        n_train=200, n_test=100, n_features=4, contamination=0.1, random_state=42
+    )
+    return X_train, X_test, y_train, y_test
+
+
+@pytest.fixture(scope="module")
+def clf(data):
+    return GANomaly(**TINY).fit(data[0])
+
+
+def test_parameters(clf):
+    for attribute in ("decision_scores_", "labels_", "threshold_", "_mu", "_sigma", "detector_"):
+        assert getattr(clf, attribute, None) is not None
+    assert clf.contamination == 0.1  # PyOD's default
+
+
+def test_train_scores(clf, data):
+    X_train = data[0]
+    assert clf.decision_scores_.shape == (len(X_train),)
+    assert_allclose(clf.decision_scores_, clf.decision_function(X_train))
+    # Training labels are the threshold applied to the training scores.
+    assert_array_equal(clf.labels_, clf.predict(X_train))
+    assert clf.labels_.mean() == pytest.approx(0.1, abs=0.01)
+
+
+def test_prediction_scores(clf, data):
+    _, X_test, _, y_test = data
+    scores = clf.decision_function(X_test)
+    assert scores.shape == (len(X_test),)
+    assert roc_auc_score(y_test, scores) >= ROC_FLOOR
+
+
+def test_prediction_labels(clf, data):
+    labels = clf.predict(data[1])
+    assert labels.shape == (len(data[1]),)
+    assert set(np.unique(labels)) <= {0, 1}
+
+
+@pytest.mark.parametrize("method", ["linear", "unify"])
+def test_prediction_proba(clf, data, method):
+    proba = clf.predict_proba(data[1], method=method)
+    assert proba.shape == (len(data[1]), 2)
+    assert proba.min() >= 0 and proba.max() <= 1
+    assert_allclose(proba.sum(axis=1), 1)
+
+
+def test_prediction_proba_bad_method(clf, data):
+    with pytest.raises(ValueError):
+        clf.predict_proba(data[1], method="something")
+
+
+def test_prediction_labels_and_proba_with_confidence(clf, data):
+    labels, confidence = clf.predict(data[1], return_confidence=True)
+    assert labels.shape == confidence.shape == (len(data[1]),)
+    assert confidence.min() >= 0 and confidence.max() <= 1
+    proba, confidence = clf.predict_proba(data[1], method="linear", return_confidence=True)
+    assert proba.shape == (len(data[1]), 2)
+    assert confidence.min() >= 0 and confidence.max() <= 1
+    assert_allclose(clf.predict_confidence(data[1]), confidence)
+
+
+def test_fit_predict(data):
+    labels = GANomaly(**TINY).fit_predict(data[0])
+    assert labels.shape == (len(data[0]),)
+
+
+def test_fit_predict_score(data):
+    X_train, _, y_train, _ = data
+    clf = GANomaly(**TINY)
+    with pytest.warns(Warning):  # deprecated in PyOD
+        clf.fit_predict_score(X_train, y_train)
+        clf.fit_predict_score(X_train, y_train, scoring="prc_n_score")
+        with pytest.raises(NotImplementedError):
+            clf.fit_predict_score(X_train, y_train, scoring="something")
+
+
+@pytest.mark.parametrize("normalized", [False, True])
+def test_predict_rank(clf, data, normalized):
+    X_train, X_test = data[0], data[1]
+    ranks = clf._predict_rank(X_test, normalized=normalized)
+    assert ranks.shape == (len(X_test),)
+    assert ranks.min() >= 0
+    assert ranks.max() <= (1 if normalized else len(X_train) + 1)
+
+
+def test_model_clone_and_params(clf):
+    cloned = clone(clf)
+    assert cloned.get_params() == clf.get_params()
+    assert not hasattr(cloned, "detector_")
+    cloned.set_params(n_epochs=3, contamination=0.2)
+    assert cloned.n_epochs == 3 and cloned.contamination == 0.2
+    # The wrapped estimator gets every parameter but PyOD's contamination.
+    inner = cloned._make_detector().get_params()
+    assert inner["n_epochs"] == 3 and inner["contamination"] == "auto"
+
+
+def test_bad_contamination_is_refused_at_fit(data):
+    with pytest.raises(ValueError, match="contamination"):
+        GANomaly(contamination=0.7, **TINY).fit(data[0])
+
+
+def test_images(digits_images):
+    X = digits_images[0][:200]
+    clf = GANomaly(width=8, n_epochs=1, random_state=0).fit(X)
+    assert clf.decision_function(X[:5]).shape == (5,)
+
+
+# ------------------------------------------------------ PyOD's tooling
+def test_score_combination_with_pyod_detectors(clf, data):
+    X_train, X_test, _, y_test = data
+    detectors = [clf, KNN().fit(X_train), LOF().fit(X_train)]
+    train = np.column_stack([d.decision_scores_ for d in detectors])
+    test = np.column_stack([d.decision_function(X_test) for d in detectors])
+    train_norm, test_norm = standardizer(train, test)
+    for combine in (average, maximization):
+        combined = combine(test_norm)
+        assert combined.shape == (len(X_test),)
+        assert roc_auc_score(y_test, combined) >= ROC_FLOOR
+    for combine in (aom, moa):
+        assert combine(test_norm, n_buckets=3).shape == (len(X_test),)
+
+
+def test_lscp_ensemble_takes_ganomaly(data):
+    X_train, X_test, _, y_test = data
+    ensemble = LSCP([GANomaly(**TINY), KNN(), LOF()], random_state=0)
+    ensemble.fit(X_train)
+    scores = ensemble.decision_function(X_test)
+    assert scores.shape == (len(X_test),)
+    assert roc_auc_score(y_test, scores) >= ROC_FLOOR
+
+
+def test_ad_engine_runs_ganomaly_by_name(data):
+    from pyod.utils.ad_engine import ADEngine
+
+    X_train, X_test, _, _ = data
+    engine = add_to_ad_engine(ADEngine(random_state=0))
+    plan = engine.make_plan(["GANomaly"], params=[dict(width=8, n_epochs=1)])
+    result = engine.run_detection(X_train, plan, X_test)
+    assert isinstance(result["detector"], GANomaly)
+    assert result["scores_test"].shape == (len(X_test),)
+    assert set(np.unique(result["labels_train"])) <= {0, 1}
+
+
+# --------------------------------------------------- optional dependency
+def test_core_import_pulls_in_neither_pyod_nor_matplotlib():
+    # (pandas is left out: scikit-learn itself imports it when it is installed.)
+    code = (
+        "import sys, sklearn_ganomaly; "
+        "print(sorted(m for m in ('pyod', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_adapter_without_pyod_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyod", None)
+    monkeypatch.setitem(sys.modules, "pyod.models", None)
+    monkeypatch.setitem(sys.modules, "pyod.models.base", None)
+    monkeypatch.delitem(sys.modules, "sklearn_ganomaly.pyod")
+    with pytest.raises(ImportError, match=r"sklearn-ganomaly\[pyod\]"):
+        importlib.import_module("sklearn_ganomaly.pyod")
+    monkeypatch.undo()
+    importlib.import_module("sklearn_ganomaly.pyod")
+
+
+def test_suod_ensemble_takes_ganomaly(data):
+    pytest.importorskip("suod")
+    from pyod.models.suod import SUOD
+
+    X_train, X_test, _, y_test = data
+    ensemble = SUOD(
+        base_estimators=[GANomaly(**TINY), KNN(), LOF()],
+        n_jobs=1,
+        combination="average",
+        rp_flag_global=False,  # keep GANomaly on the original features
+        approx_flag_global=False,  # and do not swap it for a regressor
+        verbose=False,
+    )
+    ensemble.fit(X_train)
+    scores = ensemble.decision_function(X_test)
+    assert scores.shape == (len(X_test),)
+    assert roc_auc_score(y_test, scores) >= ROC_FLOOR
