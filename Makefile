@@ -21,7 +21,7 @@ $(BIN)/.installed: pyproject.toml
 venv: $(BIN)/.installed
 
 demo: venv
-	$(BIN)/python -m sklearn_ganomaly.demo
+	$(BIN)/python -m sklearn_ganomaly.benchmark --quick --out reports/quick
 
 test: venv
 	$(BIN)/ruff check .

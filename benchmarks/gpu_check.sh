@@ -4,7 +4,7 @@
 # Prepare once, here (the device lacks skorch and mlxtend; both are pure Python):
 #   echo /.whl/ >> .git/info/exclude
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
-#       -d .whl skorch==1.4.0 mlxtend==0.25.0 tabulate
+#       -d .whl skorch==1.4.0 mlxtend==0.25.0 tabulate pyod==3.6.7
 # Then run with the device tool, carry [".whl"], timeout_s 600:
 #   bash benchmarks/gpu_check.sh
 # It writes under $OUT (or ./gpu_out): nvidia-smi samples, the throughput table
@@ -41,10 +41,10 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn_ganomaly import GANomalyDetector
-from sklearn_ganomaly.demo import _load_mnist5k, _paper_split
+from sklearn_ganomaly.datasets import load_mnist5k, one_class_split
 
-X, y = _load_mnist5k()
-X_train, X_test, y_test = _paper_split(X, y, 2, 0)
+X, y = load_mnist5k()
+X_train, X_test, y_test = one_class_split(X, y, 2, random_state=0)
 start = time.perf_counter()
 model = GANomalyDetector(n_epochs=15, device="cuda", random_state=0).fit(X_train)
 fit_s = time.perf_counter() - start
@@ -56,6 +56,9 @@ print(f"paper protocol, digit 2, 15 epochs on cuda: fit {fit_s:.1f} s "
       f"AUC {roc_auc_score(y_test, scores):.3f}, best epoch {model.best_epoch_}")
 PY
 mark "paper run end"
+# The quick benchmark (GANomaly + 4 PyOD detectors) on the GPU, for its wall time.
+python3 -m sklearn_ganomaly.benchmark --quick --device cuda --out "$OUT/quick" --no-figures \
+  2>&1 | tail -12 | tee "$OUT/quick.txt"
 python3 - "$OUT" <<'PY'
 import sys, datetime as dt
 out = sys.argv[1]

@@ -1,0 +1,273 @@
+"""Save and load fitted detectors as tensors plus JSON metadata, never pickled code.
+
+A pickle runs code when it is loaded, so a pickled model is unsafe to accept
+from someone else. :func:`save_detector` writes one file with
+``torch.save`` holding only a dict of tensors and a JSON string: the network
+weights, the input scaling, and the metadata needed to rebuild the detector
+(parameters, input shape, score normalisation, threshold, format and package
+versions). :func:`load` reads it back with ``torch.load(weights_only=True)``,
+which refuses anything but tensors and plain containers, maps the tensors to
+the CPU (or a chosen device), rebuilds the networks and the skorch net, and
+sets the fitted attributes. Pickle and joblib round-trips of the estimator
+keep working independently of this format.
+"""
+
+import json
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ._inputs import InputTransform
+from ._training import resolve_device
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save_detector"]
+
+#: Marker identifying the files this module writes.
+FORMAT_NAME = "sklearn-ganomaly"
+#: Version of the file layout; bump it when the layout changes incompatibly.
+FORMAT_VERSION = 1
+
+_FITTED_FLOATS = ("score_center_", "score_scale_", "offset_")
+_FITTED_INTS = ("latent_dim_", "best_epoch_", "n_features_in_")
+
+
+def _json_params(detector):
+    """The constructor parameters as JSON values (unserialisable ones dropped)."""
+    params = detector.get_params(deep=False)
+    # Callbacks are arbitrary objects (code): they are not stored; a
+    # RandomState instance cannot be stored either, and only matters for refits.
+    params["callbacks"] = None
+    if not isinstance(params["random_state"], (int, type(None))):
+        params["random_state"] = None
+    params["device"] = str(params["device"])
+    if params["image_shape"] is not None:
+        params["image_shape"] = [int(s) for s in params["image_shape"]]
+    return params
+
+
+def _json_history(detector):
+    """The per-epoch history rows, keeping only JSON scalar values."""
+    scalar = (bool, int, float, str, type(None))
+    return [
+        {k: v for k, v in row.items() if isinstance(v, scalar)}
+        for row in detector.net_.history_
+    ]
+
+
+def _metadata(detector):
+    from . import __version__
+
+    transform = detector.input_transform_
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        "estimator": type(detector).__name__,
+        "params": _json_params(detector),
+        "input_transform": {
+            "sample_shape": list(transform.sample_shape),
+            "network_shape": list(transform.network_shape),
+            "channels_last": bool(transform.channels_last),
+        },
+        "input_shape_": list(detector.input_shape_),
+        "device_": str(detector.device_),
+        "history": _json_history(detector),
+    }
+    metadata.update({name: float(getattr(detector, name)) for name in _FITTED_FLOATS})
+    metadata.update({name: int(getattr(detector, name)) for name in _FITTED_INTS})
+    if hasattr(detector, "feature_names_in_"):
+        metadata["feature_names_in_"] = [str(f) for f in detector.feature_names_in_]
+    return metadata
+
+
+def _tensors(detector):
+    tensors = {}
+    for prefix, module in (
+        ("generator", detector.net_.module_),
+        ("discriminator", detector.net_.discriminator_),
+    ):
+        for key, value in module.state_dict().items():
+            # contiguous(): channels-last weights save as plain row-major tensors.
+            tensors[f"{prefix}.{key}"] = value.detach().contiguous()
+    transform = detector.input_transform_
+    tensors["input_transform.offset"] = torch.as_tensor(np.asarray(transform.offset, np.float64))
+    tensors["input_transform.scale"] = torch.as_tensor(np.asarray(transform.scale, np.float64))
+    return tensors
+
+
+def save_detector(detector, path):
+    """Write a fitted detector to ``path`` without pickling any code.
+
+    Parameters
+    ----------
+    detector : GANomalyDetector
+        A fitted detector.
+    path : str or path-like
+        Destination file (conventionally ``.pt``).
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+
+    Notes
+    -----
+    Callbacks are not stored (they are code); a ``random_state`` given as a
+    ``RandomState`` instance is stored as None. Optimizer states are not
+    stored: a loaded detector scores, and ``fit`` retrains it from scratch.
+    """
+    path = Path(path)
+    payload = {
+        "metadata": json.dumps(_metadata(detector)),
+        "tensors": _tensors(detector),
+    }
+    torch.save(payload, path)
+    return path
+
+
+def _read_payload(path, map_location):
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Model file not found: {path}")
+    if not zipfile.is_zipfile(path):
+        # torch.save writes a zip archive, whose directory sits at its end: a file
+        # that starts like a zip but has no directory was cut short.
+        with open(path, "rb") as file:
+            starts_like_zip = file.read(4) == b"PK\x03\x04"
+        if starts_like_zip:
+            raise ValueError(f"{path} is truncated or corrupt: the model file is incomplete.")
+        raise ValueError(f"{path} is not a sklearn-ganomaly model file.")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise ValueError(
+            f"{path} is not a sklearn-ganomaly model file: it holds Python objects "
+            f"that a safe load refuses ({error})."
+        ) from None
+    except Exception as error:  # torch raises RuntimeError and others for bad archives
+        raise ValueError(
+            f"{path} is truncated or corrupt and cannot be read as a model file "
+            f"({type(error).__name__}: {error})."
+        ) from None
+    return _check_payload(path, payload)
+
+
+def _check_payload(path, payload):
+    not_ours = ValueError(f"{path} is not a sklearn-ganomaly model file.")
+    if not isinstance(payload, dict) or not {"metadata", "tensors"} <= set(payload):
+        raise not_ours
+    try:
+        metadata = json.loads(payload["metadata"])
+    except (TypeError, ValueError):
+        raise not_ours from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+        raise not_ours
+    version = metadata.get("format_version")
+    if version != FORMAT_VERSION:
+        from . import __version__
+
+        raise ValueError(
+            f"{path} has model format version {version!r}, which sklearn-ganomaly "
+            f"{__version__} cannot read (it reads version {FORMAT_VERSION}); it was "
+            f"written by sklearn-ganomaly {metadata.get('package_version', '?')}."
+        )
+    return metadata, payload["tensors"]
+
+
+def _module_state(tensors, prefix):
+    start = len(prefix) + 1
+    return {k[start:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
+def _input_transform(metadata, tensors):
+    spec = metadata["input_transform"]
+    return InputTransform(
+        sample_shape=tuple(spec["sample_shape"]),
+        network_shape=tuple(spec["network_shape"]),
+        channels_last=bool(spec["channels_last"]),
+        offset=tensors["input_transform.offset"].numpy(),
+        scale=tensors["input_transform.scale"].numpy(),
+    )
+
+
+def _rebuild(metadata, tensors, device):
+    from ._detector import GANomalyDetector
+
+    params = metadata["params"]
+    if params["image_shape"] is not None:
+        params["image_shape"] = tuple(params["image_shape"])
+    detector = GANomalyDetector(**params)
+    detector.input_transform_ = _input_transform(metadata, tensors)
+    detector.input_shape_ = tuple(metadata["input_shape_"])
+    detector.device_ = device
+    for name in (*_FITTED_FLOATS, *_FITTED_INTS):
+        setattr(detector, name, metadata[name])
+    if "feature_names_in_" in metadata:
+        detector.feature_names_in_ = np.asarray(metadata["feature_names_in_"], dtype=object)
+
+    # The weights are overwritten below; the seed only fills the fresh modules.
+    torch_generator = torch.Generator().manual_seed(0)
+    network_shape = detector.input_transform_.network_shape
+    generator, discriminator = detector._build_networks(network_shape, torch_generator)
+    net = detector._make_net(generator, discriminator, torch_generator)
+    net.module_.load_state_dict(_module_state(tensors, "generator"))
+    net.discriminator_.load_state_dict(_module_state(tensors, "discriminator"))
+    from skorch.history import History
+
+    net.history_ = History(metadata["history"])
+    detector.net_ = net
+    detector._uncompile_networks()
+    return detector
+
+
+def load(path, *, device="cpu"):
+    """Load a detector written by :meth:`GANomalyDetector.save`.
+
+    Only tensors and plain containers are read (``torch.load`` with
+    ``weights_only=True``): loading never runs code from the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file.
+    device : str, default='cpu'
+        Device to put the networks on. A model saved from a GPU loads on the
+        CPU by default; ``'auto'`` picks cuda, then mps, then cpu.
+
+    Returns
+    -------
+    detector : GANomalyDetector
+        The fitted detector, scoring as the saved one did.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a sklearn-ganomaly model, is truncated or corrupt,
+        or has a format version this package cannot read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from sklearn_ganomaly import GANomalyDetector, load
+    >>> X = np.random.RandomState(0).normal(size=(60, 4))
+    >>> detector = GANomalyDetector(n_epochs=1, width=4, random_state=0).fit(X)
+    >>> path = detector.save(tempfile.mkdtemp() + "/model.pt")
+    >>> bool(np.allclose(load(path).score_samples(X), detector.score_samples(X)))
+    True
+    """
+    device = resolve_device(device)
+    metadata, tensors = _read_payload(path, map_location=device)
+    try:
+        return _rebuild(metadata, tensors, device)
+    except (KeyError, TypeError, RuntimeError) as error:
+        # Missing keys or mismatched weight shapes: a damaged or hand-edited file.
+        raise ValueError(
+            f"{path} is an inconsistent sklearn-ganomaly model file "
+            f"({type(error).__name__}: {error})."
+        ) from None

@@ -1,0 +1,243 @@
+"""Pictures of why images score as they do (needs the ``plot`` extra, matplotlib).
+
+- :func:`plot_residual_heatmaps`: per-image heatmaps of ``|x - x_hat|``, where
+  the reconstruction misses.
+- :func:`plot_extremes`: input / reconstruction / residual for the ``k`` most
+  and ``k`` least anomalous images.
+- :func:`plot_score_histogram`: the distribution of anomaly scores with the
+  threshold marked.
+
+Every function returns a ``matplotlib.figure.Figure`` built without pyplot, so
+no global figure state is touched and no display is needed; save it with
+``figure.savefig(path)``. matplotlib is imported here only, never by the core.
+Images are drawn in the networks' scale (the training range mapped to
+``[-1, 1]``), so residuals of different images share one colour scale.
+"""
+
+import numpy as np
+import torch
+
+__all__ = [
+    "plot_extremes",
+    "plot_residual_heatmaps",
+    "plot_score_histogram",
+    "residuals",
+]
+
+_PANEL_INCHES = 1.6
+
+
+def _figure(figsize):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:  # pragma: no cover - depends on the extra
+        raise ImportError(
+            "Plotting needs matplotlib: pip install 'sklearn-ganomaly[plot]'"
+        ) from error
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def _to_display(detector, X):
+    """Samples as ``(n, H, W, C)`` floats in [-1, 1], via the fitted scaling."""
+    if not detector.input_transform_.is_image:
+        raise ValueError("Plots of images need a detector fitted on images.")
+    x = detector.input_transform_.to_network(np.asarray(X), "cpu", torch.float64)
+    return x.permute(0, 2, 3, 1).numpy()
+
+
+def residuals(detector, X):
+    """Inputs, reconstructions and per-pixel residuals ``|x - x_hat|``.
+
+    Parameters
+    ----------
+    detector : GANomalyDetector
+        A detector fitted on images.
+    X : array-like
+        Images in the layout used at fit.
+
+    Returns
+    -------
+    inputs, reconstructions : ndarray of shape (n, H, W, C)
+        In the networks' scale, ``[-1, 1]`` over the training range.
+    residuals : ndarray of shape (n, H, W)
+        ``|x - x_hat|`` averaged over channels, in ``[0, 2]``.
+    """
+    X = detector._validate_scoring_input(X)
+    inputs = _to_display(detector, X)
+    reconstructions = _to_display(detector, detector.reconstruct(X))
+    return inputs, reconstructions, np.abs(inputs - reconstructions).mean(axis=-1)
+
+
+def _show_image(ax, image):
+    """Draw one ``(H, W, C)`` image in [-1, 1]: gray for 1 channel, RGB for 3."""
+    image = np.clip((image + 1.0) / 2.0, 0.0, 1.0)
+    if image.shape[-1] == 3:
+        ax.imshow(image)
+    else:
+        ax.imshow(image.mean(axis=-1), cmap="gray", vmin=0.0, vmax=1.0)
+    ax.set_axis_off()
+
+
+def _show_residual(ax, residual, vmax):
+    ax.set_axis_off()
+    return ax.imshow(residual, cmap="inferno", vmin=0.0, vmax=vmax)
+
+
+def _scores(detector, X, scores):
+    if scores is None:
+        return detector.anomaly_score(X)
+    scores = np.asarray(scores, dtype=float)
+    if scores.shape != (len(X),):
+        raise ValueError(f"scores must have shape ({len(X)},), got {scores.shape}.")
+    return scores
+
+
+def plot_residual_heatmaps(detector, X, *, scores=None, titles=None, n_cols=8):
+    """Heatmaps of ``|x - x_hat|`` for each image, on one colour scale.
+
+    Parameters
+    ----------
+    detector : GANomalyDetector
+        A detector fitted on images.
+    X : array-like
+        Images in the layout used at fit.
+    scores : array-like of shape (n,) or None, default=None
+        Anomaly scores shown above each panel; computed when None.
+    titles : list of str or None, default=None
+        Extra caption per image (a file name, say), shown under the score.
+    n_cols : int, default=8
+        Panels per row.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        One panel per image and a shared colour bar.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ganomaly import GANomalyDetector
+    >>> from sklearn_ganomaly.plotting import plot_residual_heatmaps
+    >>> X = load_digits().images[:100]
+    >>> detector = GANomalyDetector(width=4, latent_dim=4, n_epochs=1, random_state=0).fit(X)
+    >>> figure = plot_residual_heatmaps(detector, X[:4])
+    >>> len(figure.axes)  # four panels and the colour bar
+    5
+    """
+    _, _, residual = residuals(detector, X)
+    scores = _scores(detector, X, scores)
+    n = len(residual)
+    n_cols = max(1, min(n_cols, n))
+    n_rows = -(-n // n_cols)
+    figure = _figure((_PANEL_INCHES * n_cols + 0.8, _PANEL_INCHES * n_rows + 0.3))
+    axes = np.atleast_1d(figure.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    vmax = max(float(residual.max()), 1e-12)
+    for i, ax in enumerate(axes):
+        if i >= n:
+            ax.set_axis_off()
+            continue
+        image = _show_residual(ax, residual[i], vmax)
+        caption = f"score {scores[i]:.2f}"
+        if titles is not None:
+            caption += f"\n{titles[i]}"
+        ax.set_title(caption, fontsize=7)
+    figure.colorbar(image, ax=axes.tolist(), label="|x - x_hat|", shrink=0.8)
+    return figure
+
+
+def plot_extremes(detector, X, *, k=5, scores=None, titles=None):
+    """Input, reconstruction and residual of the k most and k least anomalous images.
+
+    Parameters
+    ----------
+    detector : GANomalyDetector
+        A detector fitted on images.
+    X : array-like
+        Images in the layout used at fit.
+    k : int, default=5
+        Images shown at each end (fewer when ``X`` is small).
+    scores : array-like of shape (n,) or None, default=None
+        Anomaly scores of ``X`` (higher = more abnormal); computed when None.
+    titles : list of str or None, default=None
+        Caption per image of ``X`` (a file name, say).
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        One row per image, most anomalous first; columns input,
+        reconstruction and residual.
+    """
+    scores = _scores(detector, X, scores)
+    order = np.argsort(-scores, kind="stable")
+    k = max(1, min(int(k), len(order) // 2 or 1))
+    rows = np.concatenate([order[:k], order[-k:]]) if len(order) > 1 else order
+    ends = ["most anomalous"] * k + ["least anomalous"] * (len(rows) - k)
+    selected = np.asarray(X)[rows]
+    inputs, reconstructions, residual = residuals(detector, selected)
+    vmax = max(float(residual.max()), 1e-12)
+    figure = _figure((_PANEL_INCHES * 3 + 1.6, _PANEL_INCHES * len(rows) + 0.4))
+    axes = figure.subplots(len(rows), 3, squeeze=False)
+    for column, name in enumerate(("input", "reconstruction", "|x - x_hat|")):
+        axes[0, column].set_title(name, fontsize=9)
+    for i, row in enumerate(rows):
+        _show_image(axes[i, 0], inputs[i])
+        _show_image(axes[i, 1], reconstructions[i])
+        image = _show_residual(axes[i, 2], residual[i], vmax)
+        caption = f"{ends[i]}\nscore {scores[row]:.2f}"
+        if titles is not None:
+            caption += f"\n{titles[row]}"
+        # set_axis_off hides ylabels, so the caption goes in as text.
+        axes[i, 0].text(-0.1, 0.5, caption, transform=axes[i, 0].transAxes, fontsize=7,
+                        ha="right", va="center")
+    figure.colorbar(image, ax=axes[:, 2].tolist(), shrink=0.6)
+    return figure
+
+
+def plot_score_histogram(scores, *, threshold=None, bins="auto", labels=None):
+    """Histogram of anomaly scores with the threshold marked.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,)
+        Anomaly scores, higher = more abnormal (``detector.anomaly_score``).
+    threshold : float or None, default=None
+        Scores above it are flagged; drawn as a vertical line. The
+        detector's own is ``-detector.offset_``.
+    bins : int or str, default='auto'
+        Passed to ``numpy.histogram_bin_edges``.
+    labels : array-like of shape (n,) or None, default=None
+        Optional groups (e.g. known normal/abnormal) drawn as separate
+        histograms over the same bins.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        The histogram.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ganomaly.plotting import plot_score_histogram
+    >>> figure = plot_score_histogram(np.random.RandomState(0).normal(size=100), threshold=2.0)
+    >>> figure.axes[0].get_xlabel()
+    'anomaly score'
+    """
+    scores = np.asarray(scores, dtype=float).ravel()
+    edges = np.histogram_bin_edges(scores[np.isfinite(scores)], bins=bins)
+    figure = _figure((6.0, 3.5))
+    ax = figure.subplots()
+    if labels is None:
+        ax.hist(scores, bins=edges, color="tab:blue", alpha=0.8, label=f"{len(scores)} images")
+    else:
+        labels = np.asarray(labels)
+        for value in np.unique(labels):
+            group = scores[labels == value]
+            ax.hist(group, bins=edges, alpha=0.6, label=f"{value} ({len(group)})")
+    if threshold is not None:
+        flagged = int(np.sum(scores > threshold))
+        ax.axvline(threshold, color="tab:red", linestyle="--",
+                   label=f"threshold {threshold:.2f} ({flagged} flagged)")
+    ax.set_xlabel("anomaly score")
+    ax.set_ylabel("count")
+    ax.legend(fontsize=8)
+    return figure
