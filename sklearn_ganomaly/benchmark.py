@@ -260,6 +260,23 @@ def write_report(out_dir, records, artefacts, *, command, config, figures=True):
     return table
 
 
+def _roc_figure(curves, title):
+    from matplotlib.figure import Figure
+    from sklearn.metrics import roc_curve
+
+    figure = Figure(figsize=(5, 5), layout="constrained")
+    ax = figure.subplots()
+    for name, (y_true, scores) in curves.items():
+        fpr, tpr, _ = roc_curve(y_true, scores)
+        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(y_true, scores):.3f})")
+    ax.plot([0, 1], [0, 1], color="gray", linestyle=":")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return figure
+
+
 def _write_figures(out, artefacts):
     from . import plotting
 
@@ -268,20 +285,18 @@ def _write_figures(out, artefacts):
     for (name, c), curve in artefacts["scores"].items():
         by_class.setdefault(c, {})[name] = curve
     for c, curves in sorted(by_class.items()):
-        fig = plotting.plot_roc_curves(curves, title=f"ROC, class {c} anomalous")
-        fig.savefig(out / f"roc_class{c}.png", dpi=100)
+        _roc_figure(curves, f"ROC, class {c} anomalous").savefig(
+            out / f"roc_class{c}.png", dpi=100
+        )
         written.append(f"roc_class{c}.png")
     if artefacts["model"] is not None:
         model, X_test, y_test, scores = artefacts["model"]
-        fig = plotting.plot_score_histogram(scores, y_test, title="GANomaly test scores")
-        fig.savefig(out / "ganomaly_scores.png", dpi=100)
-        labels = np.where(y_test == 1, "abnormal", "normal")
-        fig = plotting.plot_reconstruction_grid(model, X_test, scores, k=5, labels=labels)
-        fig.savefig(out / "ganomaly_reconstructions.png", dpi=100)
+        groups = np.where(y_test == 1, "abnormal", "normal")
+        figure = plotting.plot_score_histogram(scores, labels=groups)
+        figure.savefig(out / "ganomaly_scores.png", dpi=100)
+        figure = plotting.plot_extremes(model, X_test, k=5, scores=scores, titles=groups)
+        figure.savefig(out / "ganomaly_reconstructions.png", dpi=100)
         written += ["ganomaly_scores.png", "ganomaly_reconstructions.png"]
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
     return ["## Figures", ""] + [f"![{name}]({name})" for name in written]
 
 
