@@ -23,14 +23,28 @@ from ._detector import GANomalyDetector
 __all__ = ["GANomaly", "add_to_ad_engine"]
 
 
+def _check_contamination(contamination):
+    """PyOD's rule: a float in (0, 0.5], or a PyThresh-style thresholder object."""
+    if isinstance(contamination, (float, int)) and not isinstance(contamination, bool):
+        if not 0 < contamination <= 0.5:
+            raise ValueError(f"contamination must be in (0, 0.5], got {contamination!r}")
+    elif not (hasattr(contamination, "fit") and hasattr(contamination, "predict")):
+        raise ValueError(
+            "contamination must be a float in (0, 0.5] or a thresholder with fit and "
+            f"predict (as pythresh's), got {contamination!r}"
+        )
+
+
 class GANomaly(BaseDetector):
     """GANomaly (Akcay et al., ACCV 2018) with PyOD's detector interface.
 
     Parameters
     ----------
-    contamination : float in (0, 0.5], default=0.1
+    contamination : float in (0, 0.5] or thresholder, default=0.1
         Proportion of outliers in the training data, PyOD's default; it sets
-        ``threshold_`` at that upper quantile of ``decision_scores_``.
+        ``threshold_`` at that upper quantile of ``decision_scores_``. As in
+        PyOD, a PyThresh thresholder object (``pyod.models.thresholds``) may
+        stand in for the float and choose the threshold itself.
     latent_dim, width, n_epochs, batch_size, learning_rate, beta1, w_adv, \
 w_con, w_enc, encoder_loss, image_shape, validation_fraction, device, \
 callbacks, random_state, verbose, precision, channels_last, compile
@@ -123,8 +137,7 @@ callbacks, random_state, verbose, precision, channels_last, compile
         self : GANomaly
             The fitted detector.
         """
-        if isinstance(self.contamination, (float, int)) and not 0 < self.contamination <= 0.5:
-            raise ValueError(f"contamination must be in (0, 0.5], got {self.contamination!r}")
+        _check_contamination(self.contamination)
         self._set_n_classes(y)
         self.detector_ = self._make_detector().fit(X)
         self.decision_scores_ = self.detector_.anomaly_score(X)
@@ -186,18 +199,52 @@ def add_to_ad_engine(engine):
     -------
     engine : ADEngine
         The same engine.
+
+    Notes
+    -----
+    The entry is added to this engine only. PyOD's rule-based routing
+    (``plan_detection``, ``detect``) never proposes GANomaly, its rules being
+    PyOD's own; name it with ``make_plan`` (or put its plan in an
+    investigation's ``state.plans``). PyOD's MCP server and ``pyod`` command
+    build their own engines and do not see it.
+
+    Examples
+    --------
+    >>> from pyod.utils.ad_engine import ADEngine
+    >>> from sklearn_ganomaly.pyod import add_to_ad_engine
+    >>> engine = add_to_ad_engine(ADEngine())
+    >>> engine.explain_detector("GANomaly")["class_path"]
+    'sklearn_ganomaly.pyod.GANomaly'
+    >>> engine.make_plan(["GANomaly"], params=[{"n_epochs": 2}])["params"]
+    {'n_epochs': 2, 'contamination': 0.1}
     """
+    # The keys of PyOD's own entries (pyod/utils/knowledge/algorithms.json).
     engine.kb.algorithms["GANomaly"] = {
         "class_path": "sklearn_ganomaly.pyod.GANomaly",
         "full_name": "GANomaly (encoder-decoder-encoder GAN)",
         "status": "shipped",
         "data_types": ["tabular", "image"],
-        "category": "deep",
+        "category": "deep_learning",
+        "complexity": {
+            "time": "O(n * epochs * network cost); scoring O(n * network cost)",
+            "space": "O(network parameters)",
+        },
+        "strengths": [
+            "Semi-supervised: trained on normal data only",
+            "Images of any size and channel count, scaled internally",
+            "Scores do not depend on the other samples scored with them",
+        ],
+        "weaknesses": [
+            "Slow to train without a GPU",
+            "Adversarial training: results vary with the seed",
+        ],
+        "best_for": "Images, or tabular data, with a clean set of normal training samples",
+        "avoid_when": "No GPU and a large data set, or training data mixed with anomalies",
+        "benchmark_refs": [],
+        "benchmark_rank": {},
         "paper": {"id": "ganomaly", "short": "Akcay et al., ACCV 2018"},
         "default_params": {"contamination": 0.1},
         "preprocessing_mode": "internal",
         "requires": ["torch", "skorch"],
-        "strengths": ["Semi-supervised: trained on normal data only", "Images of any size"],
-        "weaknesses": ["Needs many epochs of GPU-friendly training"],
     }
     return engine

@@ -1,8 +1,10 @@
 """The PyOD adapter, held to what PyOD's own suite asserts of every detector."""
 
 import importlib
+import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -201,11 +203,144 @@ def test_suod_ensemble_takes_ganomaly(data):
         base_estimators=[GANomaly(**TINY), KNN(), LOF()],
         n_jobs=1,
         combination="average",
-        rp_flag_global=False,  # keep GANomaly on the original features
-        approx_flag_global=False,  # and do not swap it for a regressor
         verbose=False,
     )
     ensemble.fit(X_train)
+    # SUOD projects and approximates only the detectors it knows by name:
+    # GANomaly keeps the original features and is never swapped for a regressor.
+    assert ensemble.model_.rp_flags[0, 0] == 0 and ensemble.model_.approx_flags[0, 0] == 0
+    assert ensemble.model_.rp_flags[1, 0] == 1  # KNN is projected
     scores = ensemble.decision_function(X_test)
     assert scores.shape == (len(X_test),)
     assert roc_auc_score(y_test, scores) >= ROC_FLOOR
+
+
+# ------------------------------------------- more of BaseDetector's surface
+class _QuartileThresholder:
+    """Duck-typed PyThresh thresholder: outliers lie above the upper quartile."""
+
+    def fit(self, scores):
+        self.thresh_ = float(np.percentile(scores, 75))
+        self.labels_ = self.predict(scores)
+        return self
+
+    def predict(self, scores):
+        return (np.asarray(scores) > self.thresh_).astype(int)
+
+
+def test_thresholder_object_as_contamination(data):
+    # PyOD lets a PyThresh object stand in for the contamination float: it
+    # labels the training scores and its thresh_ becomes threshold_.
+    thresholder = _QuartileThresholder()
+    clf = GANomaly(contamination=thresholder, **TINY).fit(data[0])
+    assert clf.labels_.mean() == pytest.approx(0.25, abs=0.01)
+    assert clf.threshold_ == pytest.approx(np.percentile(clf.decision_scores_, 75))
+    assert clf.threshold_ != 0  # PyOD replaces a falsy thresh_ with the outlier share
+    test_scores = clf.decision_function(data[1])
+    np.testing.assert_array_equal(clf.predict(data[1]), test_scores > clf.threshold_)
+
+
+@pytest.mark.parametrize("contamination", [0.0, 0.51, True, "auto", None])
+def test_contamination_not_pyod_refused(data, contamination):
+    with pytest.raises(ValueError, match="contamination"):
+        GANomaly(contamination=contamination, **TINY).fit(data[0])
+
+
+def test_predict_with_rejection(clf, data):
+    X_test = data[1]
+    labels = clf.predict_with_rejection(X_test)
+    assert labels.shape == (len(X_test),)
+    assert set(np.unique(labels)) <= {-2, 0, 1}  # -2: rejected as too uncertain
+    labels, stats = clf.predict_with_rejection(X_test, return_stats=True)
+    assert len(stats) == 3
+    rate, upper_rate, upper_cost = clf.compute_rejection_stats()
+    assert 0 <= rate <= 1 and 0 <= upper_rate <= 1
+
+
+def test_lists_are_accepted_like_arrays(clf, data):
+    rows = data[1][:5]
+    assert_allclose(clf.decision_function(rows.tolist()), clf.decision_function(rows))
+    assert clf.predict_proba(rows.tolist()).shape == (5, 2)
+
+
+def test_feature_bagging_takes_ganomaly(data):
+    from pyod.models.feature_bagging import FeatureBagging
+
+    X_train, X_test, _, y_test = data
+    ensemble = FeatureBagging(GANomaly(**TINY), n_estimators=2, random_state=0)
+    ensemble.fit(X_train)
+    assert all(isinstance(e, GANomaly) for e in ensemble.estimators_)
+    assert roc_auc_score(y_test, ensemble.decision_function(X_test)) >= ROC_FLOOR
+
+
+def test_pyod_persistence_round_trip(clf, data, tmp_path):
+    from pyod.utils.persistence import load, save
+
+    save(clf, tmp_path / "ganomaly.joblib")
+    loaded = load(tmp_path / "ganomaly.joblib", trusted=True)
+    assert_allclose(loaded.decision_function(data[1]), clf.decision_function(data[1]))
+    assert_array_equal(loaded.predict(data[1]), clf.predict(data[1]))
+
+
+def test_ad_engine_lists_and_explains_ganomaly():
+    from pyod.utils.ad_engine import ADEngine
+
+    engine = add_to_ad_engine(ADEngine())
+    for data_type in ("tabular", "image"):
+        assert "GANomaly" in {d["name"] for d in engine.list_detectors(data_type=data_type)}
+    assert engine.compare_detectors(["GANomaly", "KNN"])[0]["name"] == "GANomaly"
+    # Registration is per engine: a fresh engine does not know the name.
+    with pytest.raises(ValueError, match="GANomaly"):
+        ADEngine().make_plan(["GANomaly"])
+
+
+def test_ad_engine_knowledge_dir_with_ganomaly_entry(tmp_path):
+    # The permanent route the docs describe: a copy of PyOD's knowledge base.
+    import json
+    import shutil
+
+    from pyod.utils import knowledge
+    from pyod.utils.ad_engine import ADEngine
+
+    for source in Path(knowledge.__file__).parent.glob("*.json"):
+        shutil.copy(source, tmp_path)
+    algorithms = json.loads((tmp_path / "algorithms.json").read_text())
+    algorithms["GANomaly"] = add_to_ad_engine(ADEngine()).kb.algorithms["GANomaly"]
+    (tmp_path / "algorithms.json").write_text(json.dumps(algorithms))
+    engine = ADEngine(knowledge_dir=str(tmp_path), random_state=0)
+    detector = engine.build_detector(engine.make_plan(["GANomaly"]))
+    assert isinstance(detector, GANomaly)
+    assert detector.random_state == 0  # the engine's seed reaches GANomaly
+
+
+def test_ad_engine_investigation_runs_ganomaly_in_consensus(data):
+    from pyod.utils.ad_engine import ADEngine
+
+    X_train = data[0]
+    engine = add_to_ad_engine(ADEngine(random_state=0))
+    state = engine.plan(engine.start(X_train))
+    # Rule routing proposes PyOD's detectors only; GANomaly is added by name.
+    state.plans = [
+        engine.make_plan(["GANomaly"], params=[dict(width=8, n_epochs=1)]),
+        engine.make_plan(["KNN"]),
+    ]
+    state = engine.analyze(engine.run(state))
+    assert [r["status"] for r in state.results] == ["success", "success"]
+    assert state.consensus["n_detectors"] == 2
+    assert isinstance(state.results[0]["detector"], GANomaly)
+    assert "GANomaly" in engine.report(state)
+
+
+# ------------------------------------------------------ the comparison example
+def test_compare_example_runs_quick_on_breast_cancer(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = Path(__file__).parents[1] / "examples" / "compare_pyod.py"
+    spec = importlib.util.spec_from_file_location("compare_pyod", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    figure = tmp_path / "compare.png"
+    example.main(["--quick", "--datasets", "breast_cancer", "--figure", str(figure)])
+    table = capsys.readouterr().out
+    for name in example.DETECTORS:
+        assert f"| breast cancer | {name} |" in table
+    assert figure.stat().st_size > 0
