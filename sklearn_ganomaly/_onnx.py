@@ -12,6 +12,7 @@ elsewhere. The batch axis is dynamic.
 """
 
 import contextlib
+import copy
 import json
 import logging
 import warnings
@@ -147,8 +148,6 @@ def export_onnx(detector, path, *, opset_version=OPSET):
 
 
 def _cpu_float_copy(module):
-    import copy
-
     module = copy.deepcopy(module).to("cpu", torch.float32)
     # Channels-last weights (a CUDA fit) export as ordinary row-major tensors.
     for parameter in module.parameters():

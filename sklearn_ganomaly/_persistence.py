@@ -52,8 +52,7 @@ def _json_history(detector):
     """The per-epoch history rows, keeping only JSON scalar values."""
     scalar = (bool, int, float, str, type(None))
     return [
-        {k: v for k, v in row.items() if isinstance(v, scalar)}
-        for row in detector.net_.history_
+        {k: v for k, v in row.items() if isinstance(v, scalar)} for row in detector.net_.history_
     ]
 
 

@@ -2,10 +2,11 @@
 
 - :func:`plot_residual_heatmaps`: per-image heatmaps of ``|x - x_hat|``, where
   the reconstruction misses.
-- :func:`plot_extremes`: input / reconstruction / residual for the ``k`` most
-  and ``k`` least anomalous images.
+- :func:`plot_extremes`: input / reconstruction / residual for the
+  ``k`` most and ``k`` least anomalous images.
 - :func:`plot_score_histogram`: the distribution of anomaly scores with the
   threshold marked.
+- :func:`plot_roc_curves`: ROC curves of several detectors on labelled data.
 
 Every function returns a ``matplotlib.figure.Figure`` built without pyplot, so
 no global figure state is touched and no display is needed; save it with
@@ -20,6 +21,7 @@ import torch
 __all__ = [
     "plot_extremes",
     "plot_residual_heatmaps",
+    "plot_roc_curves",
     "plot_score_histogram",
     "residuals",
 ]
@@ -103,7 +105,7 @@ def plot_residual_heatmaps(detector, X, *, scores=None, titles=None, n_cols=8):
         Images in the layout used at fit.
     scores : array-like of shape (n,) or None, default=None
         Anomaly scores shown above each panel; computed when None.
-    titles : list of str or None, default=None
+    titles : sequence of str or None, default=None
         Extra caption per image (a file name, say), shown under the score.
     n_cols : int, default=8
         Panels per row.
@@ -154,18 +156,29 @@ def plot_extremes(detector, X, *, k=5, scores=None, titles=None):
         A detector fitted on images.
     X : array-like
         Images in the layout used at fit.
-    k : int, default=5
-        Images shown at each end (fewer when ``X`` is small).
     scores : array-like of shape (n,) or None, default=None
         Anomaly scores of ``X`` (higher = more abnormal); computed when None.
-    titles : list of str or None, default=None
-        Caption per image of ``X`` (a file name, say).
+    k : int, default=5
+        Images shown at each end (fewer when ``X`` is small).
+    titles : sequence of str or None, default=None
+        Caption per image of ``X`` (a file name, a known class, ...).
 
     Returns
     -------
     figure : matplotlib.figure.Figure
         One row per image, most anomalous first; columns input,
         reconstruction and residual.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ganomaly import GANomalyDetector
+    >>> from sklearn_ganomaly.plotting import plot_extremes
+    >>> X = load_digits().images[:100]
+    >>> detector = GANomalyDetector(width=4, latent_dim=4, n_epochs=1, random_state=0).fit(X)
+    >>> figure = plot_extremes(detector, X, k=2)
+    >>> len(figure.axes)  # 4 images x 3 panels and the colour bar
+    13
     """
     scores = _scores(detector, X, scores)
     order = np.argsort(-scores, kind="stable")
@@ -187,27 +200,30 @@ def plot_extremes(detector, X, *, k=5, scores=None, titles=None):
         if titles is not None:
             caption += f"\n{titles[row]}"
         # set_axis_off hides ylabels, so the caption goes in as text.
-        axes[i, 0].text(-0.1, 0.5, caption, transform=axes[i, 0].transAxes, fontsize=7,
-                        ha="right", va="center")
+        axes[i, 0].text(
+            -0.1, 0.5, caption, transform=axes[i, 0].transAxes, fontsize=7, ha="right", va="center"
+        )
     figure.colorbar(image, ax=axes[:, 2].tolist(), shrink=0.6)
     return figure
 
 
-def plot_score_histogram(scores, *, threshold=None, bins="auto", labels=None):
+def plot_score_histogram(scores, labels=None, *, threshold=None, bins="auto", title=None):
     """Histogram of anomaly scores with the threshold marked.
 
     Parameters
     ----------
     scores : array-like of shape (n,)
         Anomaly scores, higher = more abnormal (``detector.anomaly_score``).
+    labels : array-like of shape (n,) or None, default=None
+        Optional groups drawn as separate histograms over the same bins;
+        0/1 labels are named normal/abnormal (1 = abnormal, as in PyOD).
     threshold : float or None, default=None
         Scores above it are flagged; drawn as a vertical line. The
         detector's own is ``-detector.offset_``.
     bins : int or str, default='auto'
         Passed to ``numpy.histogram_bin_edges``.
-    labels : array-like of shape (n,) or None, default=None
-        Optional groups (e.g. known normal/abnormal) drawn as separate
-        histograms over the same bins.
+    title : str or None, default=None
+        Title of the plot.
 
     Returns
     -------
@@ -229,15 +245,66 @@ def plot_score_histogram(scores, *, threshold=None, bins="auto", labels=None):
     if labels is None:
         ax.hist(scores, bins=edges, color="tab:blue", alpha=0.8, label=f"{len(scores)} images")
     else:
-        labels = np.asarray(labels)
-        for value in np.unique(labels):
+        labels = np.asarray(labels).ravel()
+        values = np.unique(labels)
+        binary = set(values.tolist()) <= {0, 1}
+        for value in values:
             group = scores[labels == value]
-            ax.hist(group, bins=edges, alpha=0.6, label=f"{value} ({len(group)})")
+            name = ("normal", "abnormal")[int(value)] if binary else str(value)
+            ax.hist(group, bins=edges, alpha=0.6, label=f"{name} ({len(group)})")
     if threshold is not None:
         flagged = int(np.sum(scores > threshold))
-        ax.axvline(threshold, color="tab:red", linestyle="--",
-                   label=f"threshold {threshold:.2f} ({flagged} flagged)")
+        ax.axvline(
+            threshold,
+            color="tab:red",
+            linestyle="--",
+            label=f"threshold {threshold:.2f} ({flagged} flagged)",
+        )
     ax.set_xlabel("anomaly score")
     ax.set_ylabel("count")
+    if title is not None:
+        ax.set_title(title)
     ax.legend(fontsize=8)
+    return figure
+
+
+def plot_roc_curves(curves, *, title=None):
+    """ROC curves of several detectors scored on the same labelled samples.
+
+    Parameters
+    ----------
+    curves : dict
+        ``{name: (y_true, scores)}`` with ``y_true`` 1 for abnormal and
+        ``scores`` higher = more abnormal.
+    title : str or None, default=None
+        Title of the plot.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        One curve per detector, its ROC AUC in the legend.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ganomaly.plotting import plot_roc_curves
+    >>> y = np.array([0, 0, 1, 1])
+    >>> figure = plot_roc_curves({"A": (y, [0.1, 0.4, 0.35, 0.8])})
+    >>> figure.axes[0].get_legend().get_texts()[0].get_text()
+    'A (AUC 0.750)'
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    figure = _figure((4.5, 4.2))
+    ax = figure.subplots()
+    for name, (y_true, scores) in curves.items():
+        fpr, tpr, _ = roc_curve(y_true, scores)
+        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(y_true, scores):.3f})")
+    ax.plot([0, 1], [0, 1], color="gray", linestyle=":", linewidth=1)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_aspect("equal")
+    if title is not None:
+        ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
     return figure

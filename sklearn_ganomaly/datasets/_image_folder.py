@@ -123,9 +123,7 @@ def load_image_folder(path, *, size, mode="L", on_error="raise"):
     size = _parse_size(size)
     files = _image_files(path)
     if not files:
-        raise ValueError(
-            f"No images found in {path} (looked for {', '.join(IMAGE_EXTENSIONS)})."
-        )
+        raise ValueError(f"No images found in {path} (looked for {', '.join(IMAGE_EXTENSIONS)}).")
     images, paths = [], []
     for file in files:
         try:

@@ -1,0 +1,237 @@
+"""End to end through the command line: PNG folders in, CSV and PNG figures out."""
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sklearn_ganomaly import load
+from sklearn_ganomaly.cli import build_parser, main
+
+# Digits 0 are normal, digits 1 abnormal. Enough optimiser steps (30 epochs
+# of batch 16) for the tiny nets to learn the zeros; fewer leave them random.
+TRAIN = [
+    "--epochs",
+    "30",
+    "--batch-size",
+    "16",
+    "--learning-rate",
+    "1e-3",
+    "--width",
+    "8",
+    "--latent-dim",
+    "16",
+    "--seed",
+    "0",
+    "--quiet",
+]
+
+
+def _write_pngs(folder, images, prefix):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, image in enumerate(images):
+        Image.fromarray(image).save(folder / f"{prefix}{i:03d}.png")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, digits_images):
+    X, y = digits_images
+    X = (X * (255 / 16)).astype(np.uint8)
+    zeros, ones = X[y == 0], X[y == 1]
+    root = tmp_path_factory.mktemp("cli")
+    _write_pngs(root / "normal" / "batch1", zeros[:70], "n")
+    _write_pngs(root / "normal" / "batch2", zeros[70:140], "n")
+    _write_pngs(root / "test", zeros[140:170], "normal_")
+    _write_pngs(root / "test", ones[:30], "abnormal_")
+    model = root / "model.pt"
+    assert main(["train", str(root / "normal"), "--out", str(model), "--size", "8", *TRAIN]) == 0
+    return root, model
+
+
+def _read_csv(path):
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_train_writes_a_loadable_model(workspace, capsys):
+    _, model = workspace
+    detector = load(model)
+    assert detector.input_shape_ == (8, 8)
+    assert detector.n_epochs == 30
+
+
+def test_score_csv_ranks_abnormal_images_higher(workspace, capsys):
+    root, model = workspace
+    out = root / "scores.csv"
+    assert main(["score", str(root / "test"), "--model", str(model), "--csv", str(out)]) == 0
+    assert "Scored 60 images" in capsys.readouterr().out
+    rows = _read_csv(out)
+    assert list(rows[0]) == ["path", "anomaly_score", "is_anomaly"]
+    assert len(rows) == 60
+    assert len({r["path"] for r in rows}) == 60
+    scores = np.array([float(r["anomaly_score"]) for r in rows])
+    assert np.all(np.isfinite(scores))
+    assert {r["is_anomaly"] for r in rows} <= {"0", "1"}
+    abnormal = np.array(["abnormal_" in r["path"] for r in rows])
+    assert scores[abnormal].mean() > scores[~abnormal].mean()
+
+
+def test_default_threshold_is_the_models_own(workspace):
+    root, model = workspace
+    out = root / "own.csv"
+    main(["score", str(root / "test"), "--model", str(model), "--csv", str(out)])
+    rows = _read_csv(out)
+    detector = load(model)
+    expected = -detector.offset_
+    for row in rows:
+        assert int(row["is_anomaly"]) == (float(row["anomaly_score"]) > expected)
+
+
+@pytest.mark.parametrize("threshold, flagged", [("-1e9", 60), ("1e9", 0)])
+def test_explicit_threshold(workspace, threshold, flagged):
+    root, model = workspace
+    out = root / "t.csv"
+    args = ["score", str(root / "test"), "--model", str(model), "--csv", str(out)]
+    assert main([*args, f"--threshold={threshold}"]) == 0  # = lets a negative value through
+    assert sum(int(r["is_anomaly"]) for r in _read_csv(out)) == flagged
+
+
+def test_report_writes_readable_pngs(workspace, capsys):
+    root, model = workspace
+    out = root / "report"
+    args = ["report", str(root / "test"), "--model", str(model), "--out", str(out), "-k", "3"]
+    assert main(args) == 0
+    for name in ("score_histogram.png", "extremes.png", "residual_heatmaps.png"):
+        with Image.open(out / name) as image:
+            image.verify()
+            assert image.format == "PNG"
+        with Image.open(out / name) as image:
+            assert min(image.size) > 100
+    assert len(_read_csv(out / "scores.csv")) == 60
+
+
+def _mixed_sizes(root):
+    folder = root / "mixed"
+    _write_pngs(folder, [np.zeros((8, 8), np.uint8)] * 2, "a")
+    _write_pngs(folder, [np.zeros((9, 8), np.uint8)], "b")
+    return folder
+
+
+def _bad_model(root, content):
+    path = root / "bad.pt"
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda r, m: ["train", str(r / "nowhere"), "--out", str(r / "x.pt")], "not found"),
+        (lambda r, m: ["train", str(r / "report" / "empty"), "--out", "x.pt"], "No images"),
+        (lambda r, m: ["train", str(_mixed_sizes(r)), "--out", "x.pt"], "size mismatch"),
+        (
+            lambda r, m: ["score", str(r / "test"), "--model", str(r / "no.pt"), "--csv", "o.csv"],
+            "Model file not found",
+        ),
+        (
+            lambda r, m: [
+                "score",
+                str(r / "test"),
+                "--model",
+                str(_bad_model(r, b"text")),
+                "--csv",
+                "o.csv",
+            ],
+            "not a sklearn-ganomaly model",
+        ),
+        (
+            lambda r, m: [
+                "score",
+                str(r / "test"),
+                "--model",
+                str(_bad_model(r, m.read_bytes()[:3000])),
+                "--csv",
+                "o.csv",
+            ],
+            "truncated",
+        ),
+        (
+            lambda r, m: ["report", str(r / "nowhere"), "--model", str(m), "--out", "rep"],
+            "not found",
+        ),
+        (
+            lambda r, m: ["train", str(r / "normal"), "--out", "x.pt", "--device", "cuda:7x"],
+            "device",
+        ),
+    ],
+    ids=[
+        "missing-folder",
+        "no-images",
+        "size-mismatch",
+        "missing-model",
+        "not-a-model",
+        "truncated-model",
+        "report-missing-folder",
+        "bad-device",
+    ],
+)
+def test_user_mistakes_are_one_line(workspace, capsys, make_args, message):
+    root, model = workspace
+    (root / "report" / "empty").mkdir(parents=True, exist_ok=True)
+    assert main(make_args(root, model)) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("sklearn-ganomaly: error:")
+    assert message in lines[0]
+
+
+def test_tabular_model_is_refused(workspace, tmp_path, capsys, blobs):
+    from sklearn_ganomaly import GANomalyDetector
+
+    root, _ = workspace
+    path = GANomalyDetector(width=4, n_epochs=1, random_state=0).fit(blobs).save(tmp_path / "t.pt")
+    assert main(["score", str(root / "test"), "--model", str(path), "--csv", "-"]) == 1
+    assert "not trained on images" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["train", "score", "report"])
+def test_help_explains_each_command(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert f"usage: sklearn-ganomaly {command}" in out
+    assert "--model" in out or "--out" in out
+
+
+def test_subcommands_include_registered_extensions():
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert {"train", "score", "report"} <= set(commands)
+
+
+def test_installed_entry_point_without_traceback(tmp_path):
+    # A real process: the exit status and stderr a shell user sees.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sklearn_ganomaly.cli",
+            "score",
+            str(tmp_path / "missing"),
+            "--model",
+            str(tmp_path / "m.pt"),
+            "--csv",
+            "o.csv",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
