@@ -111,7 +111,11 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the validation split and the batch
         order through private generators; global random states are never
-        touched. Pass an int for reproducible fits.
+        touched. Pass an int for reproducible fits: on CPU, two fits with
+        the same int, torch version and number of torch threads give
+        identical scores (another thread count sums floats in another order,
+        which moves the weights slightly); GPU kernels may not be
+        deterministic.
     verbose : int, default=0
         0 is silent; 1 or more shows a progress bar over epochs with losses.
     precision : {'auto', 'bf16', 'fp32'}, default='auto'

@@ -80,4 +80,3 @@ def test_grid_search_on_dask_cluster_matches_local_run():
     assert remote.best_params_ == local.best_params_
     # Distinct scores: the comparison is not between ties.
     assert len(set(np.round(local.cv_results_["mean_test_score"], 12))) > 1
-

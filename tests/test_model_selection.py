@@ -238,9 +238,7 @@ def test_normal_only_fit_drops_labelled_anomalies(convention):
     assert np.array_equal(model.estimator_.X_fit_, X[~anomalous])
     assert model.n_features_in_ == X.shape[1]
     np.testing.assert_allclose(model.score_samples(X), model.estimator_.score_samples(X))
-    np.testing.assert_allclose(
-        model.decision_function(X), model.estimator_.decision_function(X)
-    )
+    np.testing.assert_allclose(model.decision_function(X), model.estimator_.decision_function(X))
     assert set(model.fit_predict(X, y)) <= {-1, 1}
     # Without labels every row is taken as normal.
     assert len(NormalOnlyFit(RecordingDetector(**TINY)).fit(X).estimator_.X_fit_) == len(X)
