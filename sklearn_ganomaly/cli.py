@@ -286,6 +286,12 @@ def _add_train(subparsers):
     parser.set_defaults(handler=_train)
 
 
+def _add_folder_and_model(parser, folder_help):
+    """The inputs ``score`` and ``report`` share: a folder of images and a model."""
+    parser.add_argument("dir", metavar="DIR", help=folder_help)
+    parser.add_argument("--model", required=True, help="model file written by 'train'")
+
+
 def _add_threshold(parser):
     parser.add_argument(
         "--threshold",
@@ -307,8 +313,7 @@ def _add_score(subparsers):
             "the training images) and is_anomaly (1 or 0)."
         ),
     )
-    parser.add_argument("dir", metavar="DIR", help="folder of images to score")
-    parser.add_argument("--model", required=True, help="model file written by 'train'")
+    _add_folder_and_model(parser, "folder of images to score")
     parser.add_argument("--csv", required=True, metavar="OUT", help="CSV file, - for stdout")
     _add_threshold(parser)
     parser.set_defaults(handler=_score)
@@ -326,8 +331,7 @@ def _add_report(subparsers):
             "Needs matplotlib (the 'plot' extra)."
         ),
     )
-    parser.add_argument("dir", metavar="DIR", help="folder of images")
-    parser.add_argument("--model", required=True, help="model file written by 'train'")
+    _add_folder_and_model(parser, "folder of images")
     parser.add_argument("--out", required=True, metavar="REPORT_DIR", help="folder to write")
     parser.add_argument(
         "-k", type=int, default=5, help="images shown at each end of the ranking (default 5)"
