@@ -456,6 +456,28 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
 
         return self._map_batches(X, np.empty(len(X)), distance)
 
+    def encode(self, X):
+        """Latent codes ``z = G_E(x)`` of the samples.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples in the layout used at fit.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, latent_dim_)
+            The encoder's codes, float64.
+        """
+        X = self._validate_scoring_input(X)
+        return self._codes(X)
+
+    def _codes(self, X):
+        def code(x_hat, z, z_hat):
+            return z.to("cpu", torch.float64).numpy()
+
+        return self._map_batches(X, np.empty((len(X), self.latent_dim_)), code)
+
     def latent_distance(self, X):
         """Raw GANomaly anomaly score ``A(x) = mean((z - z_hat) ** 2)``.
 
