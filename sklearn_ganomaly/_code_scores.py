@@ -18,7 +18,13 @@ with training statistics only.
 import numpy as np
 from sklearn.neighbors import LocalOutlierFactor, NearestNeighbors
 
-__all__ = ["MAX_REFERENCE_CODES", "CodeNeighbourScore", "RobustScale"]
+__all__ = [
+    "MAX_REFERENCE_CODES",
+    "CodeNeighbourScore",
+    "CodeScore",
+    "RobustScale",
+    "reference_subset",
+]
 
 #: Training codes kept as the neighbour reference set. Above this many, a
 #: random subsample (drawn with the detector's seed) is kept: memory stays at
@@ -98,3 +104,48 @@ class CodeNeighbourScore:
             return -self.index_.score_samples(codes)
         distances, _ = self.index_.kneighbors(codes, n_neighbors=self.k_)
         return distances[:, -1]
+
+
+class CodeScore:
+    """The neighbour read-out of a detector: one or more neighbour scores summed.
+
+    Each component's raw score is turned into a robust z-score with its own
+    leave-one-out training scores, and the components are summed, so that a
+    distance and a density ratio count alike.
+
+    Parameters
+    ----------
+    components : list of (kind, n_neighbors)
+        The :class:`CodeNeighbourScore` parts, e.g. ``[("knn", 1), ("lof", 20)]``.
+    metric : str, default='cosine'
+        Distance between codes.
+    """
+
+    def __init__(self, components, metric="cosine"):
+        self.components, self.metric = components, metric
+
+    def fit(self, codes):
+        """Fit every component on the reference codes; set ``training_scores_``."""
+        self.parts_, self.scales_ = [], []
+        self.training_scores_ = np.zeros(len(codes))
+        for kind, k in self.components:
+            part = CodeNeighbourScore(kind, k, self.metric).fit(codes)
+            scale = RobustScale.fit(part.training_scores_)
+            self.parts_.append(part)
+            self.scales_.append(scale)
+            self.training_scores_ += scale(part.training_scores_)
+        return self
+
+    def score(self, codes):
+        """Raw scores of new codes (sum of robust z-scores), higher = more abnormal."""
+        total = np.zeros(len(codes))
+        for part, scale in zip(self.parts_, self.scales_, strict=True):
+            total += scale(part.score(codes))
+        return total
+
+
+def reference_subset(n_samples, seed, limit=MAX_REFERENCE_CODES):
+    """Sorted indices of the training rows kept as neighbour references."""
+    if n_samples <= limit:
+        return np.arange(n_samples)
+    return np.sort(np.random.default_rng(seed).choice(n_samples, limit, replace=False))

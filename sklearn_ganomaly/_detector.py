@@ -1,33 +1,49 @@
 """``GANomalyDetector``: GANomaly under scikit-learn's outlier-detector contract."""
 
 import copy
-import logging
 import warnings
 from functools import partial
 from numbers import Integral, Real
+from os import PathLike
+from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._checks import (
+    check_fit_params,
+    check_fit_values,
+    check_network_size,
+    check_numeric_input,
+    check_pickle_version,
+    check_sample_shape,
+    check_scoring_input,
+    check_training_outcome,
+    finish_interrupted_training,
+    flag_undefined_decisions,
+    unfitted_on_error,
+)
+from ._code_scores import CodeScore, RobustScale, reference_subset
+from ._compat import Interval, StrOptions, fit_context, uncompiled
 from ._inputs import fit_input_transform
 from ._training import (
     BestEpoch,
     EpochProgressBar,
     GANomalyNet,
+    TrainingBudget,
     TrainingData,
     TrainingDivergedError,
     resolve_device,
+    still_improving,
 )
 from .losses import ENCODER_LOSSES, GeneratorLoss
 from .networks import build_networks, dcgan_init_
 
-__all__ = ["GANomalyDetector"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["PAPER_CONFIG", "GANomalyDetector"]
 
 #: Consistency constant that turns a median absolute deviation into a
 #: standard deviation for normally distributed data.
@@ -35,6 +51,36 @@ _MAD_TO_SD = 1.4826
 
 #: Rows scored per forward pass; large batches amortise per-call overhead.
 _MIN_SCORING_BATCH = 256
+
+#: ``n_epochs='auto'``: optimizer steps always taken, the most allowed, and the
+#: patience (epochs) and relative tolerance of the stop on the validation loss.
+AUTO_MIN_STEPS = 500
+AUTO_MAX_STEPS = 4000
+AUTO_PATIENCE = 3
+AUTO_TOL = 0.01
+
+#: The neighbour components of each code-based score: (kind, n_neighbors);
+#: None stands for the ``n_neighbors`` parameter.
+_SCORE_COMPONENTS = {
+    "latent_knn": [("knn", None)],
+    "latent_lof": [("lof", 20)],
+    "latent_knn_lof": [("knn", None), ("lof", 20)],
+}
+SCORES = ("latent", *_SCORE_COMPONENTS)
+
+#: The paper's configuration (Akcay et al., 2018, with the authors' learning
+#: rate): DCGAN width 64, a 100-dimensional code, 15 epochs, scored by the
+#: latent distance. ``GANomalyDetector(**PAPER_CONFIG)`` reproduces it.
+PAPER_CONFIG = {
+    "score_method": "latent",
+    "width": 64,
+    "latent_dim": "auto",
+    "n_epochs": 15,
+    "learning_rate": 2e-4,
+    "w_adv": 1.0,
+    "w_con": 50.0,
+    "w_enc": 1.0,
+}
 
 
 def _seed_from(random_state):
@@ -63,8 +109,13 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
     width : int, default=64
         Base width of the networks: DCGAN filters in the first layer (the
         paper's 64) or hidden units of the tabular MLPs.
-    n_epochs : int, default=15
-        Training epochs (the paper trains 15 on MNIST).
+    n_epochs : int or 'auto', default=15
+        Training epochs (the paper trains 15 on MNIST). ``'auto'`` sizes the
+        budget to the data: at least 500 optimizer steps, then on until the
+        validation loss has not improved by 1% for 3 epochs, and at most 4000
+        steps. Either way, a fit that took fewer than 500 steps, or ended
+        while the validation loss still fell by more than 1% an epoch, warns
+        that the model may be undertrained (``ConvergenceWarning``).
     batch_size : int, default=64
         Training batch size (the paper's 64).
     learning_rate : float, default=2e-4
@@ -83,6 +134,21 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         Norm of the encoder loss: ``'l2'`` is the mean squared error of the
         authors' code (the same quantity as the anomaly score), ``'l1'`` the
         absolute error, ``'smooth_l1'`` anomalib's choice.
+    score_method : {'latent', 'latent_knn', 'latent_lof', 'latent_knn_lof'}, \
+            default='latent'
+        What makes a sample anomalous. ``'latent'`` is the paper's latent
+        distance ``mean((z - z_hat) ** 2)``. The others read the encoder's
+        code ``z`` against the codes of the training data (kept at fit, see
+        ``reference_codes_``), with cosine distances: ``'latent_knn'`` is the
+        distance to the ``n_neighbors``-th nearest training code,
+        ``'latent_lof'`` the local outlier factor over 20 neighbours, and
+        ``'latent_knn_lof'`` the sum of the two as robust z-scores. Their
+        training statistics are leave-one-out (a training sample is never
+        its own neighbour). See the benchmarks in the documentation for how
+        they compare.
+    n_neighbors : int, default=1
+        The neighbour whose distance ``'latent_knn'`` (and the knn part of
+        ``'latent_knn_lof'``) reads.
     image_shape : tuple of int (C, H, W) or None, default=None
         Shape of one image when ``X`` holds flat rows of pixels (or to say
         which axis holds the channels of ambiguous 4-D input). ``None`` treats
@@ -151,8 +217,17 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         The latent size used.
     score_center_, score_scale_ : float
         Median and scaled median absolute deviation of the training samples'
-        latent distances; the anomaly score is
-        ``(latent_distance - score_center_) / score_scale_``.
+        raw scores (see ``score_method``); the anomaly score is
+        ``(raw - score_center_) / score_scale_``.
+    train_anomaly_scores_ : ndarray of shape (n_samples,)
+        Anomaly scores of the training samples, leave-one-out for the
+        neighbour scores; ``offset_`` is their quantile. Not kept by
+        :meth:`save`.
+    reference_codes_ : ndarray of shape (n_reference, ``latent_dim_``)
+        Training codes the neighbour scores compare with (neighbour scores
+        only): all training samples, or a random subsample of 20,000 above
+        that, which bounds memory at ``20000 * latent_dim_`` floats and a
+        query at as many distance evaluations.
     offset_ : float
         ``decision_function = score_samples - offset_``.
 
@@ -187,7 +262,7 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "width": [Interval(Integral, 1, None, closed="left")],
-        "n_epochs": [Interval(Integral, 1, None, closed="left")],
+        "n_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "beta1": [Interval(Real, 0, 1, closed="left")],
@@ -195,6 +270,8 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         "w_con": [Interval(Real, 0, None, closed="left")],
         "w_enc": [Interval(Real, 0, None, closed="left")],
         "encoder_loss": [StrOptions(set(ENCODER_LOSSES))],
+        "score_method": [StrOptions(set(SCORES))],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "image_shape": [tuple, list, None],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
@@ -220,6 +297,8 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         w_con=50.0,
         w_enc=1.0,
         encoder_loss="l2",
+        score_method="latent",
+        n_neighbors=1,
         image_shape=None,
         contamination="auto",
         validation_fraction=0.1,
@@ -241,6 +320,8 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         self.w_con = w_con
         self.w_enc = w_enc
         self.encoder_loss = encoder_loss
+        self.score_method = score_method
+        self.n_neighbors = n_neighbors
         self.image_shape = image_shape
         self.contamination = contamination
         self.validation_fraction = validation_fraction
@@ -253,8 +334,9 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         self.compile = compile
 
     # ------------------------------------------------------------------ fit
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    @fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
+    def fit(self, X: ArrayLike, y: object = None) -> "GANomalyDetector":
         """Train GANomaly on normal samples ``X``.
 
         Parameters
@@ -272,8 +354,12 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         self : GANomalyDetector
             The fitted detector.
         """
+        check_fit_params(self)
+        X = check_numeric_input(X)
         X = validate_data(self, X, allow_nd=True, dtype="numeric", ensure_min_samples=2)
+        check_sample_shape(X)
         self.input_transform_ = fit_input_transform(X, self.image_shape)
+        check_fit_values(X, self.input_transform_.is_image)
         self.input_shape_ = self.input_transform_.sample_shape
         self.device_ = resolve_device(self.device)
         seed = _seed_from(self.random_state)
@@ -281,6 +367,7 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
 
         network_shape = self.input_transform_.network_shape
         self.latent_dim_ = self._resolve_latent_dim(network_shape)
+        check_network_size(network_shape, self.latent_dim_, self.width)
         generator, discriminator = self._build_networks(network_shape, torch_generator)
         train_index, valid_index = self._split(len(X), seed)
         data = TrainingData(
@@ -293,7 +380,9 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
                 channels_last=self._use_channels_last(),
             ),
         )
-        self.net_ = self._make_net(generator, discriminator, torch_generator)
+        self.net_ = self._make_net(
+            generator, discriminator, torch_generator, n_train=len(train_index)
+        )
         best = dict(self.net_.callbacks_)["best_epoch"]
         try:
             self.net_.fit(data)
@@ -306,10 +395,50 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        finish_interrupted_training(self.net_, best.best_epoch_)
+        self.net_.interrupt_ = None  # drop the traceback and the frames it holds
         self.best_epoch_ = int(best.best_epoch_)
+        self._warn_if_undertrained(len(train_index))
         self._uncompile_networks()
-        self._fit_score_normalisation(X)
+        self._fit_score_normalisation(X, seed)
+        check_training_outcome(self, X)
         return self
+
+    def _steps_per_epoch(self, n_train):
+        # A final batch of one row is dropped (BatchNorm needs two).
+        return max(1, n_train // self.batch_size + (n_train % self.batch_size > 1))
+
+    def _max_epochs(self, n_train):
+        if self.n_epochs != "auto":
+            return self.n_epochs
+        return max(1, -(-AUTO_MAX_STEPS // self._steps_per_epoch(n_train)))
+
+    def _warn_if_undertrained(self, n_train):
+        history = self.net_.history_
+        steps = self._steps_per_epoch(n_train) * len(history)
+        if self.n_epochs != "auto" and steps < AUTO_MIN_STEPS:
+            reason = (
+                f"only {steps} optimizer steps were taken ({len(history)} epochs of "
+                f"{n_train} rows), fewer than the {AUTO_MIN_STEPS} that n_epochs='auto' "
+                "always takes"
+            )
+        elif not history[-1].get("stopped_early") and still_improving(history):
+            reason = (
+                f"training ended after {len(history)} epochs while the validation loss "
+                "was still falling by more than 1% an epoch"
+            )
+        else:
+            return
+        advice = (
+            "raise n_epochs or use n_epochs='auto'"
+            if self.n_epochs != "auto"
+            else "the 'auto' budget's step limit was reached; pass a larger int n_epochs"
+        )
+        warnings.warn(
+            f"The model may be undertrained: {reason} ({advice}).",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
     def _resolve_latent_dim(self, network_shape):
         if self.latent_dim != "auto":
@@ -351,8 +480,7 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         # Keep plain modules after training: they pickle, save and score
         # without recompiling, and their state_dict keys carry no prefix.
         for name in ("module_", "discriminator_"):
-            module = getattr(self.net_, name)
-            setattr(self.net_, name, getattr(module, "_orig_mod", module))
+            setattr(self.net_, name, uncompiled(getattr(self.net_, name)))
         self.net_.compile = False
 
     def _split(self, n_samples, seed):
@@ -362,11 +490,16 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         n_valid = min(n_valid, n_samples - 2)
         return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
-    def _make_net(self, generator, discriminator, torch_generator):
+    def _make_net(self, generator, discriminator, torch_generator, n_train=None):
+        max_epochs = self._max_epochs(n_train) if n_train is not None else 1
         callbacks = [("best_epoch", BestEpoch())]
         if self.verbose:
-            callbacks.append(("progress", EpochProgressBar(self.n_epochs)))
+            callbacks.append(("progress", EpochProgressBar(max_epochs)))
         callbacks += copy.deepcopy(list(self.callbacks or []))
+        if self.n_epochs == "auto":
+            # Last: its stop ends the epoch's notifications, which the others need.
+            budget = TrainingBudget(AUTO_MIN_STEPS, AUTO_PATIENCE, AUTO_TOL)
+            callbacks.append(("budget", budget))
         return GANomalyNet(
             generator,
             discriminator,
@@ -381,30 +514,57 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
             optimizer=torch.optim.Adam,
             optimizer__betas=(self.beta1, 0.999),
             lr=self.learning_rate,
-            max_epochs=self.n_epochs,
+            max_epochs=max_epochs,
             batch_size=self.batch_size,
             callbacks=callbacks,
             device=self.device_,
             verbose=0,
         ).initialize()
 
-    def _fit_score_normalisation(self, X):
-        """Store robust statistics of the training latent distances, and the offset."""
-        distances = self._latent_distance(X)
-        if not np.all(np.isfinite(distances)):
+    def _fit_score_normalisation(self, X, seed):
+        """Fit the score's read-out and robust statistics on the training data, and the offset.
+
+        Neighbour scores index the codes of (a subsample of) the training data
+        and score them leave-one-out, so the statistics describe unseen normal
+        data rather than points compared with themselves.
+        """
+        latent, codes = self._latent_and_codes(X)
+        if not (np.all(np.isfinite(latent)) and np.all(np.isfinite(codes))):
             raise FloatingPointError(
-                "Training produced a model whose latent distances are not finite; "
+                "Training produced a model whose latent codes are not finite; "
                 "lower learning_rate."
             )
-        center = float(np.median(distances))
-        mad = float(np.median(np.abs(distances - center))) * _MAD_TO_SD
-        # Fall back to the standard deviation, then to 1, for degenerate spreads.
-        scale = mad if mad > 0 else float(np.std(distances))
-        self.score_center_ = center
-        self.score_scale_ = scale if scale > 0 else 1.0
+        if self.score_method == "latent":
+            raw = latent
+        else:
+            keep = reference_subset(len(codes), seed)
+            self.reference_codes_ = codes[keep].astype(np.float32)
+            code_score = self._fit_code_score()
+            # Rows outside a subsampled reference set are scored as new data;
+            # reference rows keep their leave-one-out scores.
+            raw = code_score.score(codes) if len(keep) < len(codes) else np.empty(len(codes))
+            raw[keep] = code_score.training_scores_
+        scale = RobustScale.fit(raw)
+        self.score_center_, self.score_scale_ = scale.center, scale.scale
+        self.train_anomaly_scores_ = scale(raw)
         contamination = 0.01 if self.contamination == "auto" else self.contamination
-        scores = -(distances - self.score_center_) / self.score_scale_
-        self.offset_ = float(np.percentile(scores, 100.0 * contamination))
+        self.offset_ = float(np.percentile(-self.train_anomaly_scores_, 100.0 * contamination))
+
+    def _fit_code_score(self):
+        """Index ``reference_codes_`` for the neighbour score (also run at load)."""
+        components = [
+            (kind, self.n_neighbors if k is None else k)
+            for kind, k in _SCORE_COMPONENTS[self.score_method]
+        ]
+        self._code_score = CodeScore(components).fit(self.reference_codes_)
+        return self._code_score
+
+    def _raw_score(self, X):
+        """The chosen score before normalisation, higher = more abnormal."""
+        if self.score_method == "latent":
+            return self._latent_distance(X)
+        _, codes = self._latent_and_codes(X)
+        return self._code_score.score(codes)
 
     @property
     def history_(self):
@@ -413,16 +573,6 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         return self.net_.history_
 
     # -------------------------------------------------------------- scoring
-    def _validate_scoring_input(self, X):
-        check_is_fitted(self)
-        # For images, name both shapes before validate_data's terser
-        # n_features message (which would not notice a changed H or W).
-        if len(self.input_shape_) > 1 and len(getattr(X, "shape", ())) > 2:
-            self.input_transform_.check_shape(X, type(self).__name__)
-        X = validate_data(self, X, allow_nd=True, dtype="numeric", reset=False)
-        self.input_transform_.check_shape(X, type(self).__name__)
-        return X
-
     def _scoring_network(self):
         """The generator in eval mode, and the dtype to feed it."""
         module = self.net_.module_
@@ -456,7 +606,17 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
 
         return self._map_batches(X, np.empty(len(X)), distance)
 
-    def encode(self, X):
+    def _latent_and_codes(self, X):
+        """Latent distances and codes in one pass over ``X``."""
+
+        def both(x_hat, z, z_hat):
+            distance = torch.mean((z - z_hat) ** 2, dim=1, keepdim=True)
+            return torch.cat([distance, z], dim=1).to("cpu", torch.float64).numpy()
+
+        out = self._map_batches(X, np.empty((len(X), 1 + self.latent_dim_)), both)
+        return out[:, 0], out[:, 1:]
+
+    def encode(self, X: ArrayLike) -> np.ndarray:
         """Latent codes ``z = G_E(x)`` of the samples.
 
         Parameters
@@ -466,19 +626,16 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, latent_dim_)
+        Z : ndarray of shape (n_samples, ``latent_dim_``)
             The encoder's codes, float64.
         """
-        X = self._validate_scoring_input(X)
+        X = check_scoring_input(self, X)
         return self._codes(X)
 
     def _codes(self, X):
-        def code(x_hat, z, z_hat):
-            return z.to("cpu", torch.float64).numpy()
+        return self._latent_and_codes(X)[1]
 
-        return self._map_batches(X, np.empty((len(X), self.latent_dim_)), code)
-
-    def latent_distance(self, X):
+    def latent_distance(self, X: ArrayLike) -> np.ndarray:
         """Raw GANomaly anomaly score ``A(x) = mean((z - z_hat) ** 2)``.
 
         Parameters
@@ -491,13 +648,15 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         distances : ndarray of shape (n_samples,)
             Latent distances; higher means more abnormal.
         """
-        return self._latent_distance(self._validate_scoring_input(X))
+        return self._latent_distance(check_scoring_input(self, X))
 
-    def anomaly_score(self, X):
+    def anomaly_score(self, X: ArrayLike) -> np.ndarray:
         """Normalised anomaly score, higher = more abnormal (PyOD's direction).
 
-        ``(latent_distance(X) - score_center_) / score_scale_``: a robust
-        z-score against the training data, equal to ``-score_samples(X)``.
+        The raw score chosen by ``score_method`` (the latent distance, or a
+        neighbour score of the codes against the training codes) as a robust
+        z-score against the training data, ``(raw - score_center_) /
+        score_scale_``; equal to ``-score_samples(X)``.
 
         Parameters
         ----------
@@ -509,9 +668,10 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
             Anomaly scores.
         """
-        return (self.latent_distance(X) - self.score_center_) / self.score_scale_
+        raw = self._raw_score(check_scoring_input(self, X))
+        return (raw - self.score_center_) / self.score_scale_
 
-    def score_samples(self, X):
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """Normality score, higher = more normal (scikit-learn's direction).
 
         Parameters
@@ -526,7 +686,7 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         """
         return -self.anomaly_score(X)
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Shifted normality score: negative for outliers.
 
         Parameters
@@ -537,11 +697,13 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            ``score_samples(X) - offset_``.
+            ``score_samples(X) - offset_``. A sample whose score is NaN or
+            infinite gets ``-inf`` (an outlier), with a
+            ``NonFiniteScoreWarning``: an undefined score is never normal.
         """
-        return self.score_samples(X) - self.offset_
+        return flag_undefined_decisions(self.score_samples(X) - self.offset_)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Label samples as inliers (+1) or outliers (-1).
 
         Parameters
@@ -556,7 +718,7 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
-    def reconstruct(self, X):
+    def reconstruct(self, X: ArrayLike) -> np.ndarray:
         """Reconstruction ``x_hat = G_D(G_E(x))`` in the input's space and shape.
 
         Parameters
@@ -569,13 +731,13 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         X_hat : ndarray of the shape of ``X``
             Reconstructions, rescaled to the training data's range.
         """
-        X = self._validate_scoring_input(X)
+        X = check_scoring_input(self, X)
         out = np.empty((len(X), *self.input_shape_))
         return self._map_batches(
             X, out, lambda x_hat, z, z_hat: self.input_transform_.from_network(x_hat)
         )
 
-    def save(self, path):
+    def save(self, path: str | PathLike[str]) -> Path:
         """Save the fitted detector as tensors plus JSON metadata (no pickle).
 
         Parameters
@@ -593,7 +755,7 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         return save_detector(self, path)
 
-    def export_onnx(self, path):
+    def export_onnx(self, path: str | PathLike[str]) -> Path:
         """Export the latent-distance computation to ONNX (needs the onnx extra).
 
         Parameters
@@ -612,7 +774,15 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         return export_onnx(self, path)
 
+    def __getstate__(self):
+        from . import __version__
+
+        state = super().__getstate__()
+        state["_sklearn_ganomaly_version"] = __version__
+        return state
+
     def __setstate__(self, state):
+        check_pickle_version(type(self).__name__, state.pop("_sklearn_ganomaly_version", None))
         super().__setstate__(state)
         net = self.__dict__.get("net_")
         if net is not None:

@@ -22,6 +22,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._checks import check_scoring_input
+from ._compat import ONNX_REGISTRATION_LOGGER
+from ._files import atomic_path
+
 __all__ = ["export_onnx", "onnx_input"]
 
 #: Default ONNX opset; 18 is what torch's exporter targets natively.
@@ -59,7 +63,7 @@ def onnx_input(detector, X):
         ``(n, C, H, W)`` in ``[-1, 1]`` for images, ``(n, d)`` standardised
         for tables: the input named ``"input"`` of the exported model.
     """
-    X = detector._validate_scoring_input(X)
+    X = check_scoring_input(detector, X)
     x = detector.input_transform_.to_network(X, "cpu", torch.float32)
     return x.contiguous().numpy()
 
@@ -126,24 +130,27 @@ def export_onnx(detector, path, *, opset_version=OPSET):
     # Two rows: BatchNorm shape checks and the exporter's tracing want n > 1.
     example = torch.zeros((2, *detector.input_transform_.network_shape))
     batch = torch.export.Dim("batch", min=1)
-    with _quiet_exporter():
-        torch.onnx.export(
-            wrapper,
-            (example,),
-            str(path),
-            input_names=["input"],
-            output_names=["latent_distance", "anomaly_score"],
-            dynamic_shapes={"x": {0: batch}},
-            opset_version=opset_version,
-            dynamo=True,
-            external_data=False,
-            verbose=False,
-        )
-    model = onnx.load(str(path))
-    for key, value in _metadata(detector).items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(model, str(path))
+    # Built beside the destination and renamed into place: a failed export
+    # never leaves a truncated graph or clobbers an existing one.
+    with atomic_path(path) as tmp:
+        with _quiet_exporter():
+            torch.onnx.export(
+                wrapper,
+                (example,),
+                str(tmp),
+                input_names=["input"],
+                output_names=["latent_distance", "anomaly_score"],
+                dynamic_shapes={"x": {0: batch}},
+                opset_version=opset_version,
+                dynamo=True,
+                external_data=False,
+                verbose=False,
+            )
+        model = onnx.load(str(tmp))
+        for key, value in _metadata(detector).items():
+            entry = model.metadata_props.add()
+            entry.key, entry.value = key, value
+        onnx.save(model, str(tmp))
     return path
 
 
@@ -159,7 +166,7 @@ def _cpu_float_copy(module):
 def _quiet_exporter():
     """Silence the exporter's notes that concern torch, not the user's model."""
     # It logs a warning for each torchvision operator it cannot register.
-    logger = logging.getLogger("torch.onnx._internal.exporter._registration")
+    logger = logging.getLogger(ONNX_REGISTRATION_LOGGER)
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:

@@ -15,13 +15,21 @@ keep working independently of this format.
 import json
 import pickle
 import zipfile
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from ._checks import check_device
+from ._files import atomic_path
 from ._inputs import InputTransform
+from ._schema import validate_model
 from ._training import resolve_device
+
+if TYPE_CHECKING:
+    from ._detector import GANomalyDetector
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save_detector"]
 
@@ -94,10 +102,13 @@ def _tensors(detector):
     transform = detector.input_transform_
     tensors["input_transform.offset"] = torch.as_tensor(np.asarray(transform.offset, np.float64))
     tensors["input_transform.scale"] = torch.as_tensor(np.asarray(transform.scale, np.float64))
+    if hasattr(detector, "reference_codes_"):
+        # The neighbour index is rebuilt from these codes at load.
+        tensors["reference_codes"] = torch.as_tensor(detector.reference_codes_)
     return tensors
 
 
-def save_detector(detector, path):
+def save_detector(detector: "GANomalyDetector", path: str | PathLike[str]) -> Path:
     """Write a fitted detector to ``path`` without pickling any code.
 
     Parameters
@@ -123,7 +134,10 @@ def save_detector(detector, path):
         "metadata": json.dumps(_metadata(detector)),
         "tensors": _tensors(detector),
     }
-    torch.save(payload, path)
+    # Written beside the destination and renamed into place: a failure (full
+    # disk, Ctrl-C) never leaves a truncated model or clobbers an existing one.
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
     return path
 
 
@@ -173,6 +187,7 @@ def _check_payload(path, payload):
             f"{__version__} cannot read (it reads version {FORMAT_VERSION}); it was "
             f"written by sklearn-ganomaly {metadata.get('package_version', '?')}."
         )
+    validate_model(path, metadata, payload["tensors"])
     return metadata, payload["tensors"]
 
 
@@ -196,6 +211,8 @@ def _rebuild(metadata, tensors, device):
     from ._detector import GANomalyDetector
 
     params = metadata["params"]
+    # Files written before scores were selectable always used the latent distance.
+    params.setdefault("score_method", "latent")
     if params["image_shape"] is not None:
         params["image_shape"] = tuple(params["image_shape"])
     detector = GANomalyDetector(**params)
@@ -219,10 +236,13 @@ def _rebuild(metadata, tensors, device):
     net.history_ = History(metadata["history"])
     detector.net_ = net
     detector._uncompile_networks()
+    if params["score_method"] != "latent":
+        detector.reference_codes_ = tensors["reference_codes"].cpu().numpy()
+        detector._fit_code_score()
     return detector
 
 
-def load(path, *, device="cpu"):
+def load(path: str | PathLike[str], *, device: str = "cpu") -> "GANomalyDetector":
     """Load a detector written by :meth:`GANomalyDetector.save`.
 
     Only tensors and plain containers are read (``torch.load`` with
@@ -246,8 +266,11 @@ def load(path, *, device="cpu"):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is not a sklearn-ganomaly model, is truncated or corrupt,
-        or has a format version this package cannot read.
+        If ``device`` is not available, or the file is not a sklearn-ganomaly
+        model, is truncated or corrupt, has a format version this package
+        cannot read, or fails the schema: a metadata field of the wrong type,
+        a non-finite statistic or weight, shapes that disagree with each other
+        or with the networks. The message names the field at fault.
 
     Examples
     --------
@@ -260,6 +283,7 @@ def load(path, *, device="cpu"):
     >>> bool(np.allclose(load(path).score_samples(X), detector.score_samples(X)))
     True
     """
+    check_device(device)
     device = resolve_device(device)
     metadata, tensors = _read_payload(path, map_location=device)
     try:

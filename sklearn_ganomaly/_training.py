@@ -25,10 +25,18 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer
 from skorch.utils import TeeGenerator
 
+from ._compat import set_training
 from .losses import GeneratorLoss, discriminator_loss
 from .networks import dcgan_init_
 
-__all__ = ["GANomalyNet", "TrainingData", "TrainingDivergedError", "resolve_device"]
+__all__ = [
+    "GANomalyNet",
+    "StopTraining",
+    "TrainingBudget",
+    "TrainingData",
+    "TrainingDivergedError",
+    "resolve_device",
+]
 
 #: Reference-code threshold below which the discriminator is re-initialised.
 DISCRIMINATOR_COLLAPSE = 1e-5
@@ -36,6 +44,15 @@ DISCRIMINATOR_COLLAPSE = 1e-5
 
 class TrainingDivergedError(FloatingPointError):
     """A training loss became NaN or infinite."""
+
+
+class StopTraining(KeyboardInterrupt):
+    """Raised by a callback to end training on purpose, not by the user.
+
+    skorch ends training early by raising ``KeyboardInterrupt`` from a
+    callback (its ``EarlyStopping`` does), which ``NeuralNet.partial_fit``
+    catches; this subclass lets the package tell a planned stop from Ctrl-C.
+    """
 
 
 def resolve_device(device):
@@ -230,7 +247,7 @@ class GANomalyNet(NeuralNet):
         if iterator is None:
             return
         # Modes are set once an epoch rather than once a batch.
-        self._set_training(training)
+        set_training(self, training)
         epoch = _EpochLosses()
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
@@ -248,6 +265,16 @@ class GANomalyNet(NeuralNet):
             )
         if training and means.get("loss_d", 1.0) < DISCRIMINATOR_COLLAPSE:
             self.reinitialize_discriminator()
+
+    def fit_loop(self, X, y=None, **fit_params):
+        # skorch's partial_fit swallows a KeyboardInterrupt, be it a callback's
+        # planned stop or Ctrl-C; keep it so that the estimator can tell which.
+        self.interrupt_ = None
+        try:
+            return super().fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt as interrupt:
+            self.interrupt_ = interrupt
+            raise
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         # Keep the history per epoch only (skorch's default adds a row a batch).
@@ -324,3 +351,59 @@ class EpochProgressBar(Callback):
 
     def on_train_end(self, net, **kwargs):
         self.bar_.close()
+
+
+class TrainingBudget(Callback):
+    """Stop when the validation loss has stopped improving, within step bounds.
+
+    Training goes on while ``valid_loss`` improved on its best value by more
+    than the relative ``tol`` within the last ``patience`` epochs, for at
+    least ``min_steps`` optimizer steps; the net's ``max_epochs`` is the upper
+    bound. Without validation rows it never stops early. A stop is recorded
+    in the history as ``stopped_early``.
+
+    Parameters
+    ----------
+    min_steps : int
+        Optimizer steps always taken before a stop is considered.
+    patience : int
+        Epochs without an improvement larger than ``tol`` before stopping.
+    tol : float
+        Relative improvement of ``valid_loss`` that counts as progress.
+    """
+
+    def __init__(self, min_steps, patience, tol):
+        self.min_steps, self.patience, self.tol = min_steps, patience, tol
+
+    def initialize(self):
+        self.steps_, self.best_, self.waited_ = 0, math.inf, 0
+        return self
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        self.steps_ += int(training)
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1].get("valid_loss")
+        if loss is None:
+            return
+        if loss < self.best_ * (1 - self.tol):
+            self.best_, self.waited_ = loss, 0
+        else:
+            self.waited_ += 1
+        if self.waited_ >= self.patience and self.steps_ >= self.min_steps:
+            net.history.record("stopped_early", True)
+            raise StopTraining
+
+
+def still_improving(history, epochs=3, rate=0.01):
+    """Whether ``valid_loss`` fell by more than ``rate`` per epoch lately.
+
+    Compares the last epoch's validation loss with the one ``epochs`` epochs
+    earlier; a relative fall above ``rate`` a epoch means training ended while
+    the model was still learning fast.
+    """
+    losses = [row["valid_loss"] for row in history if "valid_loss" in row]
+    if len(losses) <= epochs:
+        return len(losses) > 1 and losses[-1] < losses[0] * (1 - rate * (len(losses) - 1))
+    before, last = losses[-1 - epochs], losses[-1]
+    return last < before * (1 - rate) ** epochs

@@ -5,29 +5,47 @@ image under a folder, ``score DIR --model MODEL --csv OUT`` writes one CSV row
 per image, and ``report DIR --model MODEL --out REPORT_DIR`` writes PNG
 figures. Models are saved with :func:`sklearn_ganomaly.load`'s safe format.
 User mistakes (a missing folder, no images, a bad model file, mismatched
-image sizes) end with one line on stderr and exit status 1; argparse's usage
-errors exit with 2.
-
-Other modules add subcommands through ``add_subcommand(subparsers)``: it
-calls ``subparsers.add_parser(...)`` and sets a ``handler`` default,
-``handler(args) -> int``; list the module in :data:`EXTENSIONS`.
+image sizes, an output path that cannot be written) end with one line on
+stderr and exit status 1, before any long computation where they can be
+foreseen; argparse's usage errors exit with 2; Ctrl-C exits with 130. Output
+files are written to a temporary file and renamed into place, so a failure
+never leaves a truncated file or overwrites a good one.
 """
 
 import argparse
+import contextlib
 import csv
-import importlib
+import io
+import math
+import os
 import sys
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["EXTENSIONS", "build_parser", "main"]
+from . import GANomalyDetector, __version__, plotting
+from ._checks import (
+    NonFiniteScoreWarning,
+    TrainingInterruptedWarning,
+    check_device,
+    check_network_size,
+)
+from ._files import check_writable, write_bytes_atomic
+from ._persistence import load
+from .benchmark import add_subcommand as add_benchmark
+from .datasets import load_image_folder
+from .datasets._image_folder import _parse_size
+
+__all__ = ["build_parser", "main"]
 
 PROG = "sklearn-ganomaly"
 
-#: Modules whose ``add_subcommand(subparsers)`` registers more subcommands
-#: (imported when the parser is built; a module not installed is skipped).
-EXTENSIONS = ("sklearn_ganomaly.benchmark",)
+
+#: Caps on the report's figures, which grow with k and with the square of dpi.
+MAX_K = 100
+MAX_DPI = 600
 
 
 class UserError(Exception):
@@ -46,6 +64,32 @@ def _size(text):
     return parts[0] if len(parts) == 1 else tuple(parts)
 
 
+def _bounded_int(low, high=None):
+    """An argparse type: an integer of at least ``low`` (and at most ``high``)."""
+    wanted = f"from {low} to {high}" if high is not None else f"of at least {low}"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected an integer {wanted}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _finite_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def _contamination(text):
     if text == "auto":
         return text
@@ -59,8 +103,6 @@ def _contamination(text):
 
 
 def _load_images(folder, *, size, mode):
-    from .datasets import load_image_folder
-
     try:
         return load_image_folder(folder, size=size, mode=mode)
     except (OSError, ValueError) as error:
@@ -68,8 +110,6 @@ def _load_images(folder, *, size, mode):
 
 
 def _load_model(path):
-    from ._persistence import load
-
     try:
         return load(path)
     except (OSError, ValueError) as error:
@@ -104,54 +144,132 @@ def _images_for_model(folder, detector):
     return _as_model_input(detector, images), paths
 
 
-def _scores(detector, X, threshold):
-    scores = detector.anomaly_score(X)
-    if threshold is None:
-        # The model's own threshold: exactly what predict() flags.
-        flagged = detector.predict(X) == -1
-        threshold = -detector.offset_
-    else:
-        flagged = scores > threshold
+def _scores(detector, X, paths, threshold):
+    with warnings.catch_warnings():
+        # Reported below, once, with the files' names.
+        warnings.simplefilter("ignore", NonFiniteScoreWarning)
+        scores = detector.anomaly_score(X)
+        if threshold is None:
+            # The model's own threshold: exactly what predict() flags.
+            flagged = detector.predict(X) == -1
+            threshold = -detector.offset_
+        else:
+            # NaN compares False: written this way, an undefined score is flagged.
+            flagged = ~(scores <= threshold)
+    undefined = np.flatnonzero(~np.isfinite(scores))
+    if undefined.size:
+        warnings.warn(
+            f"{undefined.size} image(s) got a NaN or infinite anomaly score and are "
+            f"flagged as anomalous, among them {paths[undefined[0]]}.",
+            NonFiniteScoreWarning,
+            stacklevel=2,
+        )
     return scores, flagged, threshold
 
 
-def _write_csv(out, paths, scores, flagged):
-    rows = zip(paths, scores, flagged, strict=True)
+#: Spreadsheets read a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value):
+    """A text cell escaped against spreadsheet formula injection (a leading ')."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _check_names(paths):
+    """Fail, naming the file, on a path that a UTF-8 CSV or a report cannot hold."""
+    for path in paths:
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            # The bytes the file system holds, with the undecodable ones escaped.
+            shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+            raise UserError(
+                f"The file name {shown} is not valid UTF-8 and cannot be written to the "
+                "output; rename the file."
+            ) from None
+
+
+def _csv_bytes(paths, scores, flagged):
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["path", "anomaly_score", "is_anomaly"])
+    for path, score, flag in zip(paths, scores, flagged, strict=True):
+        writer.writerow([_csv_text(path), repr(float(score)), int(flag)])
+    return text.getvalue().encode("utf-8")
+
+
+def _write_output(out, data):
+    """Write ``data`` to ``out`` atomically (``-`` is stdout)."""
     if str(out) == "-":
-        _csv_rows(sys.stdout, rows)
+        sys.stdout.write(data.decode("utf-8"))
         return
     try:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "w", newline="") as file:
-            _csv_rows(file, rows)
+        write_bytes_atomic(out, data)
     except OSError as error:
         raise UserError(f"Cannot write {out}: {error.strerror or error}") from None
 
 
-def _csv_rows(file, rows):
-    writer = csv.writer(file)
-    writer.writerow(["path", "anomaly_score", "is_anomaly"])
-    for path, score, flag in rows:
-        writer.writerow([path, repr(float(score)), int(flag)])
+def _check_output(path):
+    """Fail now, in one line, if ``path`` cannot be written later."""
+    if str(path) == "-":
+        return
+    try:
+        check_writable(path)
+    except OSError as error:
+        raise UserError(f"Cannot write {path}: {error.strerror or error}") from None
 
 
 # ------------------------------------------------------------- subcommands
 def _check_device(device):
-    import torch
-
     try:
-        kind = torch.device(device).type if device != "auto" else "auto"
-    except RuntimeError:
-        raise UserError(f"Unknown device {device!r}; use cpu, cuda, cuda:N or mps.") from None
-    available = {"cuda": torch.cuda.is_available, "mps": torch.backends.mps.is_available}
-    if kind in available and not available[kind]():
-        raise UserError(f"Device {device!r} is not available on this machine; use --device cpu.")
+        check_device(device, name="--device")
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def _check_network(args):
+    """Refuse, before loading any image, a --size or networks over their caps."""
+    if args.size is None:
+        return  # the images' own size, checked as they are read and by fit
+    try:
+        height, width = _parse_size(args.size)
+        channels = 1 if args.mode == "L" else 3
+        check_network_size((channels, height, width), args.latent_dim, args.width)
+    except ValueError as error:
+        raise UserError(f"--size {args.size}: {error}") from None
+
+
+def _fit(detector, images):
+    """Fit; return whether training was interrupted (Ctrl-C) after an epoch."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrainingInterruptedWarning)
+        try:
+            detector.fit(images)
+        except (RuntimeError, FloatingPointError) as error:  # e.g. divergence
+            raise UserError(f"Training failed: {error}") from None
+    interrupted = False
+    for warning in caught:
+        if issubclass(warning.category, TrainingInterruptedWarning):
+            interrupted = True  # said below, in the CLI's own words
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return interrupted
+
+
+def _save(detector, out):
+    try:
+        return detector.save(out)
+    except OSError as error:
+        raise UserError(f"Cannot write {out}: {error.strerror or error}") from None
 
 
 def _train(args):
-    from . import GANomalyDetector
-
     _check_device(args.device)
+    _check_output(args.out)
+    _check_network(args)
     images, paths = _load_images(args.normal_dir, size=args.size, mode=args.mode)
     if len(images) < 2:
         raise UserError(f"Training needs at least 2 images; {args.normal_dir} has {len(images)}.")
@@ -171,14 +289,16 @@ def _train(args):
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
     )
-    try:
-        detector.fit(images)
-    except (RuntimeError, FloatingPointError) as error:  # e.g. unknown device, divergence
-        raise UserError(f"Training failed: {error}") from None
-    try:
-        out = detector.save(args.out)
-    except OSError as error:
-        raise UserError(f"Cannot write {args.out}: {error.strerror or error}") from None
+    if _fit(detector, images):
+        where = f"{PROG}: interrupted in epoch {len(detector.history_)}"
+        best = f"the best complete epoch, {detector.best_epoch_}"
+        if not args.save_partial:
+            print(f"{where}; no model written (--save-partial saves {best}).", file=sys.stderr)
+            return 130
+        out = _save(detector, args.out)
+        print(f"{where}; saved {best}, to {out}.", file=sys.stderr)
+        return 130
+    out = _save(detector, args.out)
     flagged = int(np.sum(detector.predict(images) == -1))
     print(
         f"Saved model to {out} (best epoch {detector.best_epoch_} of {args.epochs}; "
@@ -188,10 +308,12 @@ def _train(args):
 
 
 def _score(args):
+    _check_output(args.csv)
     detector = _load_model(args.model)
     X, paths = _images_for_model(args.dir, detector)
-    scores, flagged, threshold = _scores(detector, X, args.threshold)
-    _write_csv(args.csv, paths, scores, flagged)
+    _check_names(paths)
+    scores, flagged, threshold = _scores(detector, X, paths, args.threshold)
+    _write_output(args.csv, _csv_bytes(paths, scores, flagged))
     if str(args.csv) != "-":
         print(
             f"Scored {len(paths)} images: {int(flagged.sum())} flagged as anomalous "
@@ -200,21 +322,27 @@ def _score(args):
     return 0
 
 
+def _png_bytes(figure, dpi):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
 def _report(args):
     try:
-        from . import plotting
-
         plotting._figure((1, 1))
     except ImportError as error:
         raise UserError(str(error)) from None
-    detector = _load_model(args.model)
-    X, paths = _images_for_model(args.dir, detector)
-    scores, flagged, threshold = _scores(detector, X, args.threshold)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UserError(f"Cannot create {out}: {error.strerror or error}") from None
+    _check_output(out / "scores.csv")
+    detector = _load_model(args.model)
+    X, paths = _images_for_model(args.dir, detector)
+    _check_names(paths)
+    scores, flagged, threshold = _scores(detector, X, paths, args.threshold)
     names = [Path(p).name for p in paths]
     top = np.argsort(-scores, kind="stable")[: args.k]
     figures = {
@@ -226,9 +354,12 @@ def _report(args):
             detector, X[top], scores=scores[top], titles=[names[i] for i in top]
         ),
     }
-    for name, figure in figures.items():
-        figure.savefig(out / name, dpi=args.dpi)
-    _write_csv(out / "scores.csv", paths, scores, flagged)
+    # Everything is rendered before anything is written: a failure leaves the
+    # folder as it was, not a report with some figures new and some old.
+    files = {name: _png_bytes(figure, args.dpi) for name, figure in figures.items()}
+    files["scores.csv"] = _csv_bytes(paths, scores, flagged)
+    for name, data in files.items():
+        _write_output(out / name, data)
     print(
         f"Wrote {', '.join(figures)} and scores.csv to {out} "
         f"({int(flagged.sum())} of {len(paths)} images flagged)"
@@ -260,16 +391,26 @@ def _add_train(subparsers):
     parser.add_argument(
         "--mode", choices=("L", "RGB"), default="L", help="grayscale (L, default) or RGB"
     )
-    parser.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
-    parser.add_argument("--batch-size", type=int, default=64, help="batch size (default 64)")
+    parser.add_argument(
+        "--epochs", type=_bounded_int(1), default=15, help="training epochs (default 15)"
+    )
+    parser.add_argument(
+        "--batch-size", type=_bounded_int(2), default=64, help="batch size (default 64)"
+    )
     parser.add_argument(
         "--learning-rate", type=float, default=2e-4, help="Adam learning rate (default 2e-4)"
     )
     parser.add_argument(
-        "--latent-dim", type=int, default=100, help="size of the latent code (default 100)"
+        "--latent-dim",
+        type=_bounded_int(1),
+        default=100,
+        help="size of the latent code (default 100)",
     )
     parser.add_argument(
-        "--width", type=int, default=64, help="base number of DCGAN filters (default 64)"
+        "--width",
+        type=_bounded_int(1),
+        default=64,
+        help="base number of DCGAN filters (default 64)",
     )
     parser.add_argument(
         "--contamination",
@@ -283,6 +424,12 @@ def _add_train(subparsers):
     )
     parser.add_argument("--seed", type=int, default=None, help="random seed for a repeatable fit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--save-partial",
+        action="store_true",
+        help="on Ctrl-C after the first epoch, save the best epoch so far to --out "
+        "(the exit status is still 130)",
+    )
     parser.set_defaults(handler=_train)
 
 
@@ -295,7 +442,7 @@ def _add_folder_and_model(parser, folder_help):
 def _add_threshold(parser):
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=_finite_float,
         default=None,
         help="flag images whose anomaly_score exceeds this (default: the model's "
         "own threshold, set at training from --contamination)",
@@ -334,28 +481,23 @@ def _add_report(subparsers):
     _add_folder_and_model(parser, "folder of images")
     parser.add_argument("--out", required=True, metavar="REPORT_DIR", help="folder to write")
     parser.add_argument(
-        "-k", type=int, default=5, help="images shown at each end of the ranking (default 5)"
+        "-k",
+        type=_bounded_int(1, MAX_K),
+        default=5,
+        help=f"images shown at each end of the ranking, 1 to {MAX_K} (default 5)",
     )
-    parser.add_argument("--dpi", type=int, default=100, help="PNG resolution (default 100)")
+    parser.add_argument(
+        "--dpi",
+        type=_bounded_int(10, MAX_DPI),
+        default=100,
+        help=f"PNG resolution, 10 to {MAX_DPI} (default 100)",
+    )
     _add_threshold(parser)
     parser.set_defaults(handler=_report)
 
 
-def _add_extensions(subparsers):
-    for name in EXTENSIONS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:  # the module exists but one of its imports fails
-                raise
-            continue
-        module.add_subcommand(subparsers)
-
-
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     """The ``sklearn-ganomaly`` argument parser with every subcommand."""
-    from . import __version__
-
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="GANomaly anomaly detection on folders of images: train on normal "
@@ -366,12 +508,11 @@ def build_parser():
     _add_train(subparsers)
     _add_score(subparsers)
     _add_report(subparsers)
-    # Subcommands defined elsewhere (the benchmark) register themselves here.
-    _add_extensions(subparsers)
+    add_benchmark(subparsers)
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
     Parameters
@@ -383,19 +524,40 @@ def main(argv=None):
     -------
     status : int
         0 on success, 1 for a user mistake (one line on stderr), 2 for a usage
-        error (from argparse).
+        error (from argparse), 130 when interrupted (Ctrl-C).
     """
     args = build_parser().parse_args(argv)
+    with _one_line_warnings():
+        try:
+            return int(args.handler(args) or 0)
+        except (UserError, OSError, ValueError, MemoryError) as error:
+            # Input mistakes (also those of extension subcommands) are one line, not
+            # a traceback: the message names the file or the value at fault.
+            print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted; no output was written", file=sys.stderr)
+            return 130
+
+
+def _one_line(error):
+    text = str(error) or type(error).__name__
+    return " ".join(text.split())
+
+
+@contextlib.contextmanager
+def _one_line_warnings():
+    """Show warnings as ``sklearn-ganomaly: warning: ...`` lines, not source excerpts."""
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{PROG}: warning: {_one_line(message)}", file=file or sys.stderr)
+
+    warnings.showwarning = show
     try:
-        return int(args.handler(args) or 0)
-    except (UserError, OSError, ValueError) as error:
-        # Input mistakes (also those of extension subcommands) are one line, not a
-        # traceback: the message names the file or the value at fault.
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        yield
+    finally:
+        warnings.showwarning = original
 
 
 if __name__ == "__main__":

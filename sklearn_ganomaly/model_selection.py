@@ -28,21 +28,27 @@ is :class:`NormalOnlyFit`, which reads all-1 training labels as all normal
 nothing to train on.
 """
 
+from collections.abc import Callable, Iterator, Sized
 from numbers import Integral
+from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, clone
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import BaseCrossValidator, KFold
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import (
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._compat import (
     HasMethods,
     Interval,
     StrOptions,
+    fit_context,
+    safe_indexing,
     validate_parameter_constraints,
 )
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 __all__ = [
     "NormalOnlyFit",
@@ -86,7 +92,7 @@ def _resolve_convention(values, label_convention):
     return label_convention
 
 
-def anomaly_mask(y, label_convention="auto"):
+def anomaly_mask(y: ArrayLike, label_convention: str = "auto") -> np.ndarray:
     """Boolean mask of the anomalies in ``y``.
 
     Parameters
@@ -169,7 +175,9 @@ class NormalOnlyKFold(BaseCrossValidator):
         self.random_state = random_state
         self.label_convention = label_convention
 
-    def split(self, X, y=None, groups=None):
+    def split(
+        self, X: Sized, y: ArrayLike | None = None, groups: object = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Generate train and test indices.
 
         Parameters
@@ -209,13 +217,13 @@ class NormalOnlyKFold(BaseCrossValidator):
         # One generator drives both shuffles so that a seed fixes every fold.
         rng = check_random_state(self.random_state) if self.shuffle else None
         kfold = KFold(self.n_splits, shuffle=self.shuffle, random_state=rng)
-        if self.shuffle:
+        if rng is not None:
             anomalies = anomalies[rng.permutation(len(anomalies))]
         anomaly_folds = np.array_split(anomalies, self.n_splits)
         for (train, test), fold_anomalies in zip(kfold.split(normal), anomaly_folds, strict=True):
             yield normal[train], np.sort(np.concatenate([normal[test], fold_anomalies]))
 
-    def get_n_splits(self, X=None, y=None, groups=None):
+    def get_n_splits(self, X: object = None, y: object = None, groups: object = None) -> int:
         """Number of splits, ``n_splits``.
 
         Parameters
@@ -246,7 +254,7 @@ def _is_pyod_detector(estimator):
     return any(cls.__module__.split(".")[0] == "pyod" for cls in type(estimator).__mro__)
 
 
-def anomaly_scores(estimator, X):
+def anomaly_scores(estimator: Any, X: ArrayLike) -> np.ndarray:
     """Scores of a fitted detector with higher = more anomalous.
 
     scikit-learn detectors (``IsolationForest``, ``LocalOutlierFactor`` with
@@ -292,7 +300,9 @@ class _AnomalyScorer:
         )
 
 
-def make_anomaly_scorer(metric, *, label_convention="auto"):
+def make_anomaly_scorer(
+    metric: Callable[..., float], *, label_convention: str = "auto"
+) -> Callable[..., float]:
     """Scorer for anomaly detectors from a ranking metric.
 
     Parameters
@@ -388,8 +398,8 @@ class NormalOnlyFit(MetaEstimatorMixin, OutlierMixin, BaseEstimator):
         self.estimator = estimator
         self.label_convention = label_convention
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> "NormalOnlyFit":
         """Fit a clone of ``estimator`` on the normal rows of ``X``.
 
         Parameters
@@ -414,11 +424,11 @@ class NormalOnlyFit(MetaEstimatorMixin, OutlierMixin, BaseEstimator):
             normal = np.flatnonzero(~anomaly_mask(y, convention))
             if len(normal) == 0:
                 raise ValueError("No sample is labelled normal: nothing to train on.")
-            X = _safe_indexing(X, normal)
+            X = safe_indexing(X, normal)
         self.estimator_ = clone(self.estimator).fit(X)
         return self
 
-    def fit_predict(self, X, y=None):
+    def fit_predict(self, X: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
         """Fit on the normal rows of ``X``, then label every row of ``X``.
 
         Parameters
@@ -434,25 +444,25 @@ class NormalOnlyFit(MetaEstimatorMixin, OutlierMixin, BaseEstimator):
         return self.fit(X, y).predict(X)
 
     @available_if(_estimator_has("score_samples"))
-    def score_samples(self, X):
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """``estimator_.score_samples(X)``."""
         check_is_fitted(self)
         return self.estimator_.score_samples(X)
 
     @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """``estimator_.decision_function(X)``."""
         check_is_fitted(self)
         return self.estimator_.decision_function(X)
 
     @available_if(_estimator_has("predict"))
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """``estimator_.predict(X)``."""
         check_is_fitted(self)
         return self.estimator_.predict(X)
 
     @property
-    def n_features_in_(self):
+    def n_features_in_(self) -> int:
         """Number of features seen at fit."""
         check_is_fitted(self)
         return self.estimator_.n_features_in_

@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._compat import BATCH_NORM_TYPES
+
 __all__ = [
     "Discriminator",
     "Generator",
@@ -229,7 +231,7 @@ def dcgan_init_(module, generator=None):
         module.weight.normal_(0.0, 0.02, generator=generator)
         if module.bias is not None:
             module.bias.zero_()
-    elif isinstance(module, nn.modules.batchnorm._BatchNorm):
+    elif isinstance(module, BATCH_NORM_TYPES):
         module.weight.normal_(1.0, 0.02, generator=generator)
         module.bias.zero_()
         module.reset_running_stats()

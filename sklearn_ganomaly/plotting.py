@@ -15,8 +15,19 @@ Images are drawn in the networks' scale (the training range mapped to
 ``[-1, 1]``), so residuals of different images share one colour scale.
 """
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
+
+from ._checks import check_scoring_input
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ._detector import GANomalyDetector
 
 __all__ = [
     "plot_extremes",
@@ -47,7 +58,9 @@ def _to_display(detector, X):
     return x.permute(0, 2, 3, 1).numpy()
 
 
-def residuals(detector, X):
+def residuals(
+    detector: "GANomalyDetector", X: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Inputs, reconstructions and per-pixel residuals ``|x - x_hat|``.
 
     Parameters
@@ -64,7 +77,7 @@ def residuals(detector, X):
     residuals : ndarray of shape (n, H, W)
         ``|x - x_hat|`` averaged over channels, in ``[0, 2]``.
     """
-    X = detector._validate_scoring_input(X)
+    X = check_scoring_input(detector, X)
     inputs = _to_display(detector, X)
     reconstructions = _to_display(detector, detector.reconstruct(X))
     return inputs, reconstructions, np.abs(inputs - reconstructions).mean(axis=-1)
@@ -94,7 +107,14 @@ def _scores(detector, X, scores):
     return scores
 
 
-def plot_residual_heatmaps(detector, X, *, scores=None, titles=None, n_cols=8):
+def plot_residual_heatmaps(
+    detector: "GANomalyDetector",
+    X: ArrayLike,
+    *,
+    scores: ArrayLike | None = None,
+    titles: Sequence[str] | None = None,
+    n_cols: int = 8,
+) -> "Figure":
     """Heatmaps of ``|x - x_hat|`` for each image, on one colour scale.
 
     Parameters
@@ -147,7 +167,14 @@ def plot_residual_heatmaps(detector, X, *, scores=None, titles=None, n_cols=8):
     return figure
 
 
-def plot_extremes(detector, X, *, k=5, scores=None, titles=None):
+def plot_extremes(
+    detector: "GANomalyDetector",
+    X: ArrayLike,
+    *,
+    k: int = 5,
+    scores: ArrayLike | None = None,
+    titles: Sequence[str] | None = None,
+) -> "Figure":
     """Input, reconstruction and residual of the k most and k least anomalous images.
 
     Parameters
@@ -207,7 +234,14 @@ def plot_extremes(detector, X, *, k=5, scores=None, titles=None):
     return figure
 
 
-def plot_score_histogram(scores, labels=None, *, threshold=None, bins="auto", title=None):
+def plot_score_histogram(
+    scores: ArrayLike,
+    labels: ArrayLike | None = None,
+    *,
+    threshold: float | None = None,
+    bins: int | str = "auto",
+    title: str | None = None,
+) -> "Figure":
     """Histogram of anomaly scores with the threshold marked.
 
     Parameters
@@ -268,7 +302,9 @@ def plot_score_histogram(scores, labels=None, *, threshold=None, bins="auto", ti
     return figure
 
 
-def plot_roc_curves(curves, *, title=None):
+def plot_roc_curves(
+    curves: Mapping[str, tuple[ArrayLike, ArrayLike]], *, title: str | None = None
+) -> "Figure":
     """ROC curves of several detectors scored on the same labelled samples.
 
     Parameters

@@ -15,12 +15,26 @@ except ImportError as error:  # pragma: no cover - exercised without pyod
         "sklearn_ganomaly.pyod needs PyOD: pip install 'sklearn-ganomaly[pyod]'"
     ) from error
 
+import inspect
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
+from ._checks import flag_undefined_anomaly_scores
+from ._compat import pyod_finish_fit
 from ._detector import GANomalyDetector
 
 __all__ = ["GANomaly", "add_to_ad_engine"]
+
+#: The estimator's parameters, which the adapter takes with the same names and
+#: defaults; all but contamination, whose meaning and default are PyOD's.
+_DETECTOR_PARAMETERS = {
+    name: parameter
+    for name, parameter in inspect.signature(GANomalyDetector).parameters.items()
+    if name != "contamination"
+}
 
 
 def _check_contamination(contamination):
@@ -45,10 +59,11 @@ class GANomaly(BaseDetector):
         ``threshold_`` at that upper quantile of ``decision_scores_``. As in
         PyOD, a PyThresh thresholder object (``pyod.models.thresholds``) may
         stand in for the float and choose the threshold itself.
-    latent_dim, width, n_epochs, batch_size, learning_rate, beta1, w_adv, \
-w_con, w_enc, encoder_loss, image_shape, validation_fraction, device, \
-callbacks, random_state, verbose, precision, channels_last, compile
-        As in :class:`sklearn_ganomaly.GANomalyDetector`, with its defaults.
+    **params
+        Every other parameter of :class:`sklearn_ganomaly.GANomalyDetector`
+        (``n_epochs``, ``latent_dim``, ``device``, ...), with its default.
+        The adapter's signature is built from the estimator's, so the two
+        always take the same parameters.
 
     Attributes
     ----------
@@ -71,58 +86,21 @@ callbacks, random_state, verbose, precision, channels_last, compile
     array([0, 1])
     """
 
-    def __init__(
-        self,
-        contamination=0.1,
-        *,
-        latent_dim="auto",
-        width=64,
-        n_epochs=15,
-        batch_size=64,
-        learning_rate=2e-4,
-        beta1=0.5,
-        w_adv=1.0,
-        w_con=50.0,
-        w_enc=1.0,
-        encoder_loss="l2",
-        image_shape=None,
-        validation_fraction=0.1,
-        device="auto",
-        callbacks=None,
-        random_state=None,
-        verbose=0,
-        precision="auto",
-        channels_last="auto",
-        compile=False,
-    ):
+    def __init__(self, contamination=0.1, **params):
+        unknown = sorted(set(params) - set(_DETECTOR_PARAMETERS))
+        if unknown:
+            raise TypeError(f"GANomaly got unexpected keyword arguments {unknown}.")
         # Storage only (PyOD's own __init__ validates here; we do it in fit).
         self.contamination = contamination
-        self.latent_dim = latent_dim
-        self.width = width
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.beta1 = beta1
-        self.w_adv = w_adv
-        self.w_con = w_con
-        self.w_enc = w_enc
-        self.encoder_loss = encoder_loss
-        self.image_shape = image_shape
-        self.validation_fraction = validation_fraction
-        self.device = device
-        self.callbacks = callbacks
-        self.random_state = random_state
-        self.verbose = verbose
-        self.precision = precision
-        self.channels_last = channels_last
-        self.compile = compile
+        for name, parameter in _DETECTOR_PARAMETERS.items():
+            setattr(self, name, params.get(name, parameter.default))
 
     def _make_detector(self):
         params = self.get_params(deep=False)
         params.pop("contamination")
         return GANomalyDetector(**params)
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> "GANomaly":
         """Fit GANomaly on ``X`` (assumed mostly normal); ``y`` is ignored.
 
         Parameters
@@ -138,13 +116,13 @@ callbacks, random_state, verbose, precision, channels_last, compile
             The fitted detector.
         """
         _check_contamination(self.contamination)
-        self._set_n_classes(y)
         self.detector_ = self._make_detector().fit(X)
-        self.decision_scores_ = self.detector_.anomaly_score(X)
-        self._process_decision_scores()
+        # Leave-one-out for neighbour scores: a training row is never its own neighbour.
+        self.decision_scores_ = self.detector_.train_anomaly_scores_
+        pyod_finish_fit(self, y)
         return self
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Anomaly scores of ``X``: higher = more abnormal.
 
         Parameters
@@ -155,12 +133,17 @@ callbacks, random_state, verbose, precision, channels_last, compile
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            The estimator's normalised latent distance.
+            The estimator's normalised anomaly score. A NaN or infinite score
+            becomes the largest float64, with a ``NonFiniteScoreWarning``:
+            ``predict`` then labels the sample an outlier and ``predict_proba``
+            gives it outlier probability 1, never an undefined value.
         """
         check_is_fitted(self, ["detector_"])
-        return self.detector_.anomaly_score(X)
+        return flag_undefined_anomaly_scores(self.detector_.anomaly_score(X))
 
-    def predict_proba(self, X, method="linear", return_confidence=False):
+    def predict_proba(
+        self, X: ArrayLike, method: str = "linear", return_confidence: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Outlier probability of each sample, PyOD's ``'linear'`` or ``'unify'``.
 
         Parameters
@@ -182,7 +165,19 @@ callbacks, random_state, verbose, precision, channels_last, compile
         return super().predict_proba(np.asarray(X), method, return_confidence)
 
 
-def add_to_ad_engine(engine):
+# get_params, clone, set_params and help() read the parameters off this
+# signature: GANomaly's own first, then the estimator's, so that a parameter
+# added to GANomalyDetector reaches the adapter with no edit here.
+GANomaly.__init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("contamination", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0.1),
+        *_DETECTOR_PARAMETERS.values(),
+    ]
+)
+
+
+def add_to_ad_engine(engine: Any) -> Any:
     """Register ``GANomaly`` in a PyOD ``ADEngine``'s knowledge base.
 
     PyOD 3.x's ``ADEngine`` builds detectors by name from its knowledge base

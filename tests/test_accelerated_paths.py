@@ -5,10 +5,16 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 
 from sklearn_ganomaly import GANomalyDetector
+from sklearn_ganomaly.networks import Discriminator, Generator
 
-TINY = dict(width=8, latent_dim=8, n_epochs=1, batch_size=32, random_state=0)
+TINY = dict(width=8, latent_dim=8, n_epochs=1, batch_size=32, random_state=0, device="cpu")
+
+
+def _conv_weights(module):
+    return [m.weight for m in module.modules() if isinstance(m, torch.nn.Conv2d)]
 
 
 @pytest.fixture(scope="module")
@@ -17,23 +23,34 @@ def images(digits_images):
 
 
 @pytest.fixture(scope="module")
-def reference_distances(images):
-    return GANomalyDetector(**TINY).fit(images).latent_distance(images)
+def reference(images):
+    return GANomalyDetector(**TINY).fit(images)
 
 
-def test_auto_settings_are_plain_float32_on_cpu(images):
-    model = GANomalyDetector(**TINY).fit(images)
-    assert model._autocast_dtype() is None
-    assert model._use_channels_last() is False
+@pytest.fixture(scope="module")
+def reference_distances(reference, images):
+    return reference.latent_distance(images)
+
+
+def test_auto_settings_are_plain_float32_on_cpu(reference):
+    # 'auto' precision and layout on a CPU: no autocast, row-major weights.
+    assert reference.net_.autocast_dtype is None
+    weights = _conv_weights(reference.net_.module_)
+    assert weights and all(w.dtype == torch.float32 for w in weights)
+    assert all(w.is_contiguous() for w in weights)
 
 
 def test_channels_last_matches_the_default_layout(images, reference_distances):
     model = GANomalyDetector(**TINY, channels_last=True).fit(images)
+    weights = _conv_weights(model.net_.module_)
+    assert all(w.is_contiguous(memory_format=torch.channels_last) for w in weights)
+    assert not all(w.is_contiguous() for w in weights)
     np.testing.assert_allclose(model.latent_distance(images), reference_distances, rtol=1e-4)
 
 
 def test_bf16_autocast_trains_close_to_float32(images, reference_distances):
     model = GANomalyDetector(**TINY, precision="bf16").fit(images)
+    assert model.net_.autocast_dtype is torch.bfloat16
     distances = model.latent_distance(images)
     assert np.all(np.isfinite(distances))
     # bfloat16 keeps 8 bits of mantissa: same model up to a few percent.
@@ -44,7 +61,8 @@ def test_bf16_autocast_trains_close_to_float32(images, reference_distances):
 def test_compiled_training_matches_eager_and_pickles(images, reference_distances):
     model = GANomalyDetector(**TINY, compile=True).fit(images)
     np.testing.assert_allclose(model.latent_distance(images), reference_distances, rtol=1e-4)
-    # The compiled wrappers are dropped after training.
-    assert not hasattr(model.net_.module_, "_orig_mod")
+    # The compiled wrappers are dropped after training: plain modules remain.
+    assert type(model.net_.module_) is Generator
+    assert type(model.net_.discriminator_) is Discriminator
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.latent_distance(images), model.latent_distance(images))

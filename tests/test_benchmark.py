@@ -12,7 +12,7 @@ pytest.importorskip("matplotlib")
 from sklearn_ganomaly import benchmark  # noqa: E402
 from sklearn_ganomaly.datasets import load_digits_images  # noqa: E402
 
-TINY = dict(width=8, latent_dim=8, n_epochs=1)
+TINY = dict(width=8, latent_dim=8, n_epochs=1, device="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from sklearn_ganomaly.model_selection import (  # noqa: E402
     anomaly_roc_auc_scorer,
 )
 
-TINY = dict(width=4, n_epochs=2, batch_size=32, random_state=0)
+TINY = dict(width=4, n_epochs=2, batch_size=32, random_state=0, device="cpu")
 GRID = {"estimator__latent_dim": [1, 3], "estimator__w_con": [1.0, 50.0]}
 
 

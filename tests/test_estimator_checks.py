@@ -6,7 +6,7 @@ from sklearn_ganomaly import GANomalyDetector
 
 
 def _small_detector():
-    return GANomalyDetector(width=8, n_epochs=2, batch_size=32, random_state=0)
+    return GANomalyDetector(width=8, n_epochs=2, batch_size=32, random_state=0, device="cpu")
 
 
 @parametrize_with_checks([_small_detector()])

@@ -24,7 +24,7 @@ from sklearn_ganomaly.model_selection import (
     make_anomaly_scorer,
 )
 
-TINY = dict(width=4, latent_dim=2, n_epochs=2, batch_size=32, random_state=0)
+TINY = dict(width=4, latent_dim=2, n_epochs=2, batch_size=32, random_state=0, device="cpu")
 N_NORMAL, N_ANOMALY = 90, 12
 
 

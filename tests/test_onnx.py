@@ -9,7 +9,7 @@ from sklearn_ganomaly._onnx import onnx_input
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-TINY = dict(width=8, latent_dim=8, n_epochs=1, batch_size=32, random_state=0)
+TINY = dict(width=8, latent_dim=8, n_epochs=1, batch_size=32, random_state=0, device="cpu")
 
 
 @pytest.fixture(scope="module", params=["images", "channels-last-rgb", "table"])

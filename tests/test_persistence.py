@@ -12,7 +12,7 @@ import torch
 from sklearn_ganomaly import GANomalyDetector, load
 from sklearn_ganomaly._persistence import FORMAT_VERSION
 
-TINY = dict(width=4, latent_dim=4, n_epochs=2, batch_size=32, random_state=0)
+TINY = dict(width=4, latent_dim=4, n_epochs=2, batch_size=32, random_state=0, device="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from sklearn_ganomaly import GANomalyDetector
 
-TINY = dict(width=4, latent_dim=2, n_epochs=2, batch_size=32, random_state=0)
+TINY = dict(width=4, latent_dim=2, n_epochs=2, batch_size=32, random_state=0, device="cpu")
 
 
 def _tabular():

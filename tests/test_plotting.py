@@ -14,7 +14,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from sklearn_ganomaly import plotting  # noqa: E402
 
-TINY = dict(width=4, latent_dim=4, n_epochs=1, batch_size=32, random_state=0)
+TINY = dict(width=4, latent_dim=4, n_epochs=1, batch_size=32, random_state=0, device="cpu")
 
 
 @pytest.fixture(scope="module")

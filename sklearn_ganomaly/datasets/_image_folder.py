@@ -6,9 +6,14 @@ normal images; this turns such a folder into the ``(n, H, W)`` or
 takes, together with the path of every image so scores can be traced back.
 Pillow's decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``) is left on:
 a file claiming an absurd size is an error like any other corrupt file.
+Only regular files are read: a FIFO, device or socket named like an image
+would block or never end, so it is skipped with a warning. Images are capped
+at :data:`MAX_IMAGE_SIDE` pixels a side, and the whole array must fit in the
+memory available; both are checked before the pixels are allocated.
 """
 
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -20,6 +25,9 @@ __all__ = ["IMAGE_EXTENSIONS", "load_image_folder"]
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 _MODES = ("L", "RGB")
+
+#: Largest height or width of a loaded image, requested or read.
+MAX_IMAGE_SIDE = 4096
 
 
 def _parse_size(size):
@@ -34,7 +42,24 @@ def _parse_size(size):
         raise ValueError(f"size must be an int or (height, width), got {size!r}.") from None
     if height < 1 or width < 1:
         raise ValueError(f"size must be positive, got {size!r}.")
+    if max(height, width) > MAX_IMAGE_SIDE:
+        raise ValueError(f"size={size!r} is over the cap of {MAX_IMAGE_SIDE} pixels a side.")
     return height, width
+
+
+def _is_regular_file(path):
+    """Whether ``path`` is a regular file (following symbolic links); warn if not."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        reason = f"cannot be read ({error.strerror or error})"
+    else:
+        if stat.S_ISREG(mode):
+            return True
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else None
+        reason = f"is {kind or 'a device or folder'}, not a regular file"
+    warnings.warn(f"Skipped {path}: it {reason}.", UserWarning, stacklevel=4)
+    return False
 
 
 def _image_files(root):
@@ -50,6 +75,7 @@ def _image_files(root):
         for name in names
         if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith(".")
     ]
+    files = [file for file in files if _is_regular_file(file)]
     # Sorting on the relative POSIX path gives the same order on every platform.
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
@@ -59,6 +85,12 @@ def _read_image(path, mode, size):
     from PIL import Image
 
     with Image.open(path) as image:
+        if size is None and max(image.size) > MAX_IMAGE_SIDE:
+            # Checked on the header, before the pixels are decoded.
+            raise ValueError(
+                f"{path} is {image.size[0]}x{image.size[1]} pixels, over the cap of "
+                f"{MAX_IMAGE_SIDE} a side; pass size= to resize the images."
+            )
         # Converting forces a full decode, so truncated files fail here.
         image = image.convert(mode)
         if size is not None and image.size != (size[1], size[0]):
@@ -66,7 +98,13 @@ def _read_image(path, mode, size):
         return np.asarray(image, dtype=np.uint8)
 
 
-def load_image_folder(path, *, size, mode="L", on_error="raise"):
+def load_image_folder(
+    path: str | os.PathLike[str],
+    *,
+    size: int | tuple[int, int] | None,
+    mode: str = "L",
+    on_error: str = "raise",
+) -> tuple[np.ndarray, list[str]]:
     """Load every image under a folder (recursively) into one array.
 
     Parameters
@@ -101,7 +139,15 @@ def load_image_folder(path, *, size, mode="L", on_error="raise"):
         If ``path`` does not exist.
     ValueError
         If no image is found, a file cannot be read (with
-        ``on_error='raise'``), or ``size=None`` and the sizes differ.
+        ``on_error='raise'``), ``size=None`` and the sizes differ, a size is
+        over :data:`MAX_IMAGE_SIDE` pixels a side, or the images would not fit
+        in the memory available.
+
+    Warns
+    -----
+    UserWarning
+        For each file named like an image that is not a regular file (a
+        FIFO, a device, a socket, a broken link): it is skipped.
 
     Examples
     --------
@@ -124,7 +170,8 @@ def load_image_folder(path, *, size, mode="L", on_error="raise"):
     files = _image_files(path)
     if not files:
         raise ValueError(f"No images found in {path} (looked for {', '.join(IMAGE_EXTENSIONS)}).")
-    images, paths = [], []
+    images = None
+    paths: list[str] = []
     for file in files:
         try:
             image = _read_image(file, mode, size)
@@ -135,14 +182,45 @@ def load_image_folder(path, *, size, mode="L", on_error="raise"):
                 raise ValueError(message) from error
             warnings.warn(f"{message}; skipped.", UserWarning, stacklevel=2)
             continue
-        if images and image.shape != images[0].shape:
+        if images is None:
+            # One allocation for all, once the first image gives the size.
+            images = _allocate(len(files), image.shape)
+        elif image.shape != images.shape[1:]:
             raise ValueError(
                 f"Image size mismatch: {file} is {image.shape[1]}x{image.shape[0]} "
-                f"(width x height) but {paths[0]} is {images[0].shape[1]}x"
-                f"{images[0].shape[0]}; pass size= to resize them all."
+                f"(width x height) but {paths[0]} is {images.shape[2]}x"
+                f"{images.shape[1]}; pass size= to resize them all."
             )
-        images.append(image)
+        images[len(paths)] = image
         paths.append(str(file))
-    if not images:
+    if images is None:
         raise ValueError(f"None of the {len(files)} image files in {path} could be read.")
-    return np.stack(images), paths
+    return (images if len(paths) == len(images) else images[: len(paths)].copy()), paths
+
+
+def _available_memory():
+    """Bytes of memory available to allocate, or None where it cannot be told."""
+    try:
+        with open("/proc/meminfo") as file:
+            for line in file:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _allocate(n_images, shape):
+    """A uint8 array for ``n_images`` of ``shape``, if the memory available holds it."""
+    needed = n_images * int(np.prod(shape))
+    available = _available_memory()
+    if available is not None and needed > available:
+        raise ValueError(
+            f"Loading {n_images} images of {'x'.join(map(str, shape))} needs "
+            f"{needed / 1e9:.3g} GB, more than the {available / 1e9:.3g} GB of memory "
+            "available; pass a smaller size= or split the folder."
+        )
+    return np.empty((n_images, *shape), dtype=np.uint8)

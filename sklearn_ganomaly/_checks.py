@@ -1,0 +1,563 @@
+"""Guards that keep bad input, interrupted training and odd models from giving wrong answers.
+
+The estimator calls these at a few points: on its parameters and input
+before training, on the outcome of training, on every batch it scores, and on
+the scores it labels. Each check either passes, warns with a category below,
+or raises a ``ValueError``/``TypeError`` that names the parameter or the input
+at fault, so that the error never surfaces from deep inside numpy or torch.
+
+Limits on values (all documented in the user guide's reliability page):
+
+* every input value must be finite with a magnitude of at most
+  :data:`MAX_ABS_VALUE`, at fit and at scoring, since the networks compute in
+  float32;
+* at fit, a feature (tables) or the images' pixel range that varies at all
+  must vary by at least :data:`MIN_SPREAD`, or float32 cannot resolve it;
+* at scoring, a value more than :data:`MAX_NETWORK_UNITS` training spreads
+  away from the training data is rejected: the networks would overflow.
+"""
+
+import functools
+import warnings
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = [
+    "MAX_ABS_VALUE",
+    "MAX_NETWORK_PARAMETERS",
+    "MAX_NETWORK_UNITS",
+    "MIN_SPREAD",
+    "InputRangeWarning",
+    "NonFiniteScoreWarning",
+    "TrainingInterruptedWarning",
+    "check_device",
+    "check_fit_params",
+    "check_fit_values",
+    "check_network_size",
+    "check_numeric_input",
+    "check_pickle_version",
+    "check_scoring_input",
+    "check_sample_shape",
+    "check_scoring_values",
+    "check_training_outcome",
+    "finish_interrupted_training",
+    "flag_undefined_anomaly_scores",
+    "flag_undefined_decisions",
+    "unfitted_on_error",
+]
+
+#: Largest magnitude accepted in an input value (float32's largest is 3.4e38).
+MAX_ABS_VALUE = 1e30
+#: Smallest non-zero spread (range of pixel values, or of a feature) at fit.
+MIN_SPREAD = 1e-30
+#: Largest distance from the training data accepted at scoring, in training
+#: spreads: half the pixel range for images, standard deviations for tables.
+MAX_NETWORK_UNITS = 1e8
+#: Most parameters the networks may have (generator and discriminator, about
+#: 8.6 GB of float32 weights and four times that while training).
+MAX_NETWORK_PARAMETERS = 2**31
+#: Warn when scoring images that reach this many training ranges beyond it...
+_FAR_RANGES = 10
+#: ... or whose values span less than this share of the training range.
+_NARROW_SHARE = 0.01
+#: Warn when every value of a feature lies this many training standard
+#: deviations away from the training mean.
+_FAR_DEVIATIONS = 100
+#: A loss this many times the sum of the loss weights means training exploded
+#: (with inputs scaled to [-1, 1] or standardised, healthy losses are O(1) each).
+_EXPLODED_LOSS = 1e4
+#: Rows scored to look for a model that gives every sample the same score.
+_DEGENERACY_ROWS = 256
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu")
+
+
+class InputRangeWarning(UserWarning):
+    """Data scored far outside the range the detector was fitted on."""
+
+
+class NonFiniteScoreWarning(RuntimeWarning):
+    """A sample's score came out NaN or infinite; it is labelled an outlier."""
+
+
+class TrainingInterruptedWarning(ConvergenceWarning):
+    """Training was interrupted; the detector keeps the best complete epoch."""
+
+
+# ------------------------------------------------------------ parameters
+def check_device(device, name="device"):
+    """Raise a ValueError unless ``device`` is 'auto' or a usable torch device."""
+    if isinstance(device, str) and device == "auto":
+        return
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"{name}={device!r} is not a torch device; use 'auto', 'cpu', 'cuda', "
+            "'cuda:N' or 'mps'."
+        ) from None
+    if parsed.type not in _DEVICE_TYPES:
+        raise ValueError(
+            f"{name}={device!r}: the {parsed.type!r} device cannot train or score a "
+            f"model here; use one of {', '.join(_DEVICE_TYPES)} or 'auto'."
+        )
+    if parsed.type == "cpu":
+        return
+    backend = {"cuda": torch.cuda, "mps": torch.backends.mps}.get(parsed.type)
+    backend = backend or getattr(torch, parsed.type, None)
+    if backend is None or not backend.is_available():
+        raise ValueError(
+            f"{name}={device!r} is not available on this machine (torch finds no "
+            f"{parsed.type} device); use 'cpu' or 'auto'."
+        )
+    count = getattr(backend, "device_count", lambda: 1)()
+    if parsed.index is not None and parsed.index >= count:
+        raise ValueError(
+            f"{name}={device!r}: this machine has {count} {parsed.type} device(s), "
+            f"numbered from 0."
+        )
+
+
+def _check_image_shape(image_shape):
+    if image_shape is None:
+        return
+    valid = len(image_shape) == 3 and all(
+        isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in image_shape
+    )
+    if not valid:
+        raise ValueError(
+            f"image_shape must be (C, H, W), three positive integers; got {image_shape!r}."
+        )
+
+
+def _check_callbacks(callbacks):
+    from skorch.callbacks import Callback
+
+    def is_callback(item):
+        return isinstance(item, Callback) or (
+            isinstance(item, type) and issubclass(item, Callback)
+        )
+
+    for i, entry in enumerate(callbacks or ()):
+        named = isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
+        if not is_callback(entry[1] if named else entry):
+            raise TypeError(
+                f"callbacks[{i}] must be a skorch Callback or a (name, Callback) pair; "
+                f"got {entry!r}."
+            )
+
+
+def check_fit_params(estimator):
+    """Check the parameters whose type constraints let wrong values through."""
+    _check_image_shape(estimator.image_shape)
+    _check_callbacks(estimator.callbacks)
+    check_device(estimator.device)
+
+
+def check_network_size(network_shape, latent_dim, width):
+    """Raise a ValueError before allocating networks over the parameter cap."""
+    from .networks import build_networks
+
+    with torch.device("meta"):
+        networks = build_networks(network_shape, latent_dim, width)
+    count = sum(p.numel() for net in networks for p in net.parameters())
+    if count > MAX_NETWORK_PARAMETERS:
+        size = "x".join(str(s) for s in network_shape)
+        raise ValueError(
+            f"The networks for samples of shape ({size}) with width={width} and "
+            f"latent_dim={latent_dim} would have {count:.3g} parameters "
+            f"({4 * count / 1e9:.3g} GB of weights), over the cap of "
+            f"{MAX_NETWORK_PARAMETERS:.3g}: lower width or latent_dim, or use smaller images."
+        )
+
+
+# ----------------------------------------------------------------- input
+def _is_dataframe(X):
+    return hasattr(X, "dtypes") and hasattr(X, "columns")
+
+
+def _describe_kind(dtype):
+    return {
+        "M": "dates (datetime64)",
+        "m": "durations (timedelta64)",
+        "U": "strings",
+        "S": "bytes",
+        "V": "raw records",
+    }.get(dtype.kind, f"values of dtype {dtype}")
+
+
+def _as_float(values, name):
+    """``values`` (an object array) as float64, or an error naming the culprit.
+
+    The error is that of ``float(value)``, as scikit-learn's own checks
+    expect: a ValueError for a string that is not a number, a TypeError for
+    an object of another type.
+    """
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    flat = np.asarray(values, dtype=object).ravel()
+    for i, value in enumerate(flat):
+        try:
+            float(value)
+        except (TypeError, ValueError) as error:
+            index = ", ".join(map(str, np.unravel_index(i, np.shape(values))))
+            raise type(error)(
+                f"{name} must hold numbers only; {name}[{index}] is {value!r} ({error})."
+            ) from None
+    raise ValueError(f"{name} must hold numbers only.")
+
+
+def check_numeric_input(X, name="X"):
+    """Reject non-numeric input before scikit-learn's validation converts it.
+
+    Lists and object arrays are converted to float64 here, so that strings
+    and dates are reported by position rather than by numpy (``None`` becomes
+    NaN, which validation then reports). A ValueError, as scikit-learn raises
+    for non-numeric data. Other
+    input (numeric arrays, DataFrames, sparse matrices) passes unchanged.
+    """
+    if _is_dataframe(X):
+        for column, dtype in zip(X.columns, X.dtypes, strict=True):
+            kind = getattr(dtype, "kind", "O")
+            if kind in "MmUSV":
+                raise ValueError(
+                    f"{name} must hold numbers only; column {column!r} holds "
+                    f"{_describe_kind(dtype)}."
+                )
+            if kind == "O":
+                _as_float(np.asarray(X[column], dtype=object), f"{name}[{column!r}]")
+        return X
+    if isinstance(X, (list, tuple)):
+        try:
+            X = np.asarray(X)
+        except ValueError:
+            raise ValueError(
+                f"{name} is a ragged nested sequence: its rows differ in length or shape."
+            ) from None
+    dtype = getattr(X, "dtype", None)
+    if not isinstance(dtype, np.dtype):
+        return X
+    if dtype.kind in "MmUSV":
+        advice = " (for example seconds since an epoch)" if dtype.kind in "Mm" else ""
+        raise ValueError(
+            f"{name} must hold numbers; it holds {_describe_kind(dtype)}. Convert them "
+            f"to numbers first{advice}."
+        )
+    if dtype.kind == "O":
+        return _as_float(X, name)
+    return X
+
+
+def check_sample_shape(X, name="X"):
+    """Raise a ValueError for samples with an empty axis."""
+    if 0 in X.shape[1:]:
+        raise ValueError(f"{name} has samples of shape {X.shape[1:]}, which hold no values.")
+
+
+def _position_extremes(X):
+    """Minimum and maximum over the samples, per position, in float64, chunk by chunk."""
+    low = high = None
+    for start in range(0, len(X), 16384):
+        chunk = np.asarray(X[start : start + 16384])
+        chunk_low = chunk.min(axis=0).astype(np.float64)
+        chunk_high = chunk.max(axis=0).astype(np.float64)
+        low = chunk_low if low is None else np.minimum(low, chunk_low)
+        high = chunk_high if high is None else np.maximum(high, chunk_high)
+    return low, high
+
+
+def _check_magnitude(low, high, name):
+    largest = float(max(np.max(np.abs(low)), np.max(np.abs(high))))
+    if largest > MAX_ABS_VALUE:
+        raise ValueError(
+            f"{name} holds a value of magnitude {largest:.3g}; values must be at most "
+            f"{MAX_ABS_VALUE:.0e} in magnitude (the networks compute in float32). "
+            f"Rescale {name} or check its units."
+        )
+
+
+def check_fit_values(X, is_image, name="X"):
+    """Reject training values float32 networks cannot represent or resolve."""
+    low, high = _position_extremes(X)
+    _check_magnitude(low, high, name)
+    if is_image:
+        spread = np.array([np.max(high) - np.min(low)])
+    else:
+        spread = (high - low).reshape(-1)
+    tiny = np.flatnonzero((spread > 0) & (spread < MIN_SPREAD))
+    if tiny.size:
+        where = "its pixel values" if is_image else f"feature {int(tiny[0])}"
+        raise ValueError(
+            f"{name} varies too little: {where} spans only {float(spread[tiny[0]]):.3g}, "
+            f"under {MIN_SPREAD:.0e}, which float32 networks cannot resolve. Rescale {name} "
+            "(for example with sklearn.preprocessing.StandardScaler)."
+        )
+
+
+def check_scoring_values(X, transform, name="X"):
+    """Reject values that would overflow the networks; warn on other units.
+
+    Works on the per-position minimum and maximum of ``X`` in float64, before
+    the cast to the networks' float32.
+    """
+    low, high = _position_extremes(X)
+    _check_magnitude(low, high, name)
+    if transform.is_image:
+        _check_image_range(float(np.min(low)), float(np.max(high)), transform, name)
+    else:
+        _check_table_range(low, high, transform, name)
+
+
+def check_scoring_input(estimator, X, name="X"):
+    """Check that ``estimator`` is fitted and ``X`` is samples it can score.
+
+    The one input check of every method that scores, encodes or reconstructs,
+    and of the helpers outside the estimator that feed its networks (ONNX
+    input, plots). Returns ``X`` as a numeric array in the layout seen at fit.
+    """
+    check_is_fitted(estimator)
+    transform = estimator.input_transform_
+    # For images, name both shapes before validate_data's terser
+    # n_features message (which would not notice a changed H or W).
+    if len(estimator.input_shape_) > 1 and len(getattr(X, "shape", ())) > 2:
+        transform.check_shape(X, type(estimator).__name__)
+    X = check_numeric_input(X, name)
+    X = validate_data(estimator, X, allow_nd=True, dtype="numeric", reset=False)
+    transform.check_shape(X, type(estimator).__name__)
+    check_scoring_values(X, transform, name)
+    return X
+
+
+def _check_image_range(low, high, transform, name):
+    offset, scale = float(transform.offset), float(transform.scale)
+    net_low, net_high = (low - offset) * scale - 1.0, (high - offset) * scale - 1.0
+    fit_low, fit_high = offset, offset + 2.0 / scale
+    seen = f"[{fit_low:.4g}, {fit_high:.4g}]"
+    if max(abs(net_low), abs(net_high)) > MAX_NETWORK_UNITS:
+        raise ValueError(
+            f"{name} holds values in [{low:.3g}, {high:.3g}], over "
+            f"{MAX_NETWORK_UNITS:.0e} times the training range {seen} away from it: "
+            "the networks would overflow. Check the units of "
+            f"{name}."
+        )
+    span = 2.0 * _FAR_RANGES
+    if net_low < -1.0 - span or net_high > 1.0 + span:
+        warnings.warn(
+            f"{name}'s values span [{low:.4g}, {high:.4g}], far outside the range seen "
+            f"at fit, {seen}: check that {name} is in the same units (for example 0-255 "
+            "integers against floats in [0, 1]). Its scores are not comparable with "
+            "the training data's.",
+            InputRangeWarning,
+            stacklevel=5,
+        )
+    elif 0 < net_high - net_low < 2.0 * _NARROW_SHARE:
+        warnings.warn(
+            f"{name}'s values span only [{low:.4g}, {high:.4g}], under "
+            f"{_NARROW_SHARE:.0%} of the range seen at fit, {seen}: check that {name} "
+            "is in the same units (for example floats in [0, 1] against 0-255 integers).",
+            InputRangeWarning,
+            stacklevel=5,
+        )
+
+
+def _check_table_range(low, high, transform, name):
+    offset, scale = np.asarray(transform.offset, float), np.asarray(transform.scale, float)
+    net_low, net_high = (low - offset) * scale, (high - offset) * scale
+    extreme = np.flatnonzero(np.maximum(np.abs(net_low), np.abs(net_high)) > MAX_NETWORK_UNITS)
+    if extreme.size:
+        j = int(extreme[0])
+        raise ValueError(
+            f"{name} holds values in [{low[j]:.3g}, {high[j]:.3g}] for feature {j}, over "
+            f"{MAX_NETWORK_UNITS:.0e} standard deviations from its training mean "
+            f"{offset[j]:.4g} (standard deviation {1 / scale[j]:.4g}): the networks would "
+            f"overflow. Check the units of {name}."
+        )
+    far = np.flatnonzero((net_low > _FAR_DEVIATIONS) | (net_high < -_FAR_DEVIATIONS))
+    if far.size:
+        j = int(far[0])
+        warnings.warn(
+            f"Feature {j} of {name} spans [{low[j]:.4g}, {high[j]:.4g}], all of it over "
+            f"{_FAR_DEVIATIONS} standard deviations from the range seen at fit (mean "
+            f"{offset[j]:.4g}, standard deviation {1 / scale[j]:.4g}; {far.size} "
+            "feature(s) so): check that its units match the training data's.",
+            InputRangeWarning,
+            stacklevel=5,
+        )
+
+
+# ---------------------------------------------------------------- scores
+def _warn_undefined(bad, label):
+    rows = np.flatnonzero(bad)
+    shown = ", ".join(str(i) for i in rows[:10]) + (", ..." if rows.size > 10 else "")
+    warnings.warn(
+        f"{rows.size} sample(s) got a NaN or infinite score (rows {shown}) and are "
+        f"labelled {label}: the model cannot rank them. Check those rows for extreme "
+        "values, or the model for non-finite weights.",
+        NonFiniteScoreWarning,
+        stacklevel=3,
+    )
+
+
+def flag_undefined_decisions(decisions):
+    """``decision_function`` values with NaN and +inf turned into -inf (outliers)."""
+    decisions = np.asarray(decisions, dtype=float)
+    bad = np.isnan(decisions) | (decisions == np.inf)
+    if bad.any():
+        _warn_undefined(bad, "outliers (decision_function -inf)")
+        decisions = np.where(bad, -np.inf, decisions)
+    return decisions
+
+
+def flag_undefined_anomaly_scores(scores):
+    """Anomaly scores (higher = more abnormal) with every non-finite one made the largest.
+
+    NaN and infinite scores become the largest float64: higher than any
+    threshold, so the sample is an outlier, yet finite, so that PyOD's
+    probability scaling and score combination keep working.
+    """
+    scores = np.asarray(scores, dtype=float)
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        _warn_undefined(bad, "outliers (anomaly score set to the largest float)")
+        scores = np.where(bad, np.finfo(np.float64).max, scores)
+    return scores
+
+
+# -------------------------------------------------------------- training
+def unfitted_on_error(fit):
+    """Decorate ``fit`` so that any failure leaves the estimator unfitted.
+
+    A failed or interrupted fit removes every fitted attribute (those ending
+    in ``_``), so later calls raise ``NotFittedError`` instead of mixing the
+    state of two fits.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(estimator, *args, **kwargs):
+        try:
+            return fit(estimator, *args, **kwargs)
+        except BaseException:
+            for name in [k for k in vars(estimator) if k.endswith("_") and not k.startswith("_")]:
+                delattr(estimator, name)
+            raise
+
+    return wrapper
+
+
+def _planned_stop(interrupt, history):
+    """Whether a caught ``KeyboardInterrupt`` was a callback ending training on purpose.
+
+    skorch callbacks end training by raising ``KeyboardInterrupt`` from
+    ``on_epoch_end`` after a complete epoch (its ``EarlyStopping`` does); a
+    Ctrl-C, or an interrupt raised anywhere else, is an interruption.
+    """
+    from skorch.callbacks import Callback
+
+    if history and history[-1].get("stopped_early"):
+        return True
+    tb = interrupt.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    frame = tb.tb_frame
+    return frame.f_code.co_name == "on_epoch_end" and isinstance(
+        frame.f_locals.get("self"), Callback
+    )
+
+
+def finish_interrupted_training(net, best_epoch):
+    """Handle a ``KeyboardInterrupt`` that skorch caught during training.
+
+    ``net.interrupt_`` holds it (None when training ran its course). A planned
+    stop passes silently. An interruption before any complete epoch raises
+    ``KeyboardInterrupt`` again (and the estimator ends unfitted); a later one
+    keeps the best complete epoch's weights, already restored by then, and
+    warns.
+    """
+    interrupt = getattr(net, "interrupt_", None)
+    if interrupt is None or _planned_stop(interrupt, net.history_):
+        return
+    epoch = len(net.history_)
+    if best_epoch is None:
+        raise KeyboardInterrupt(
+            f"Training was interrupted in epoch {epoch}, before any epoch completed; "
+            "the detector is not fitted."
+        )
+    warnings.warn(
+        f"Training was interrupted in epoch {epoch}; the detector keeps the weights of "
+        f"epoch {best_epoch}, the best complete epoch, and is fitted on them.",
+        TrainingInterruptedWarning,
+        stacklevel=4,
+    )
+
+
+def _exploded_loss(estimator):
+    row = next(r for r in estimator.net_.history_ if r["epoch"] == estimator.best_epoch_)
+    bound = _EXPLODED_LOSS * max(1.0, estimator.w_adv + estimator.w_con + estimator.w_enc)
+    for key in ("valid_loss", "train_loss"):
+        value = row.get(key)
+        if value is not None and value > bound:
+            return key, value
+    return None
+
+
+def check_training_outcome(estimator, X):
+    """Warn when training exploded or left a model that scores everything alike."""
+    exploded = _exploded_loss(estimator)
+    if exploded:
+        key, value = exploded
+        warnings.warn(
+            f"Training exploded: the kept epoch {estimator.best_epoch_} has "
+            f"{key}={value:.3g}, far above what scaled inputs give. Lower learning_rate "
+            f"(it is {estimator.learning_rate:g}).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    rows = X[:_DEGENERACY_ROWS]
+    scores = estimator.anomaly_score(rows)
+    if len(rows) < 2 or np.ptp(scores) > 0:
+        return
+    flat = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+    if np.all(flat == flat[0]):
+        cause = "its samples are all identical, so there is nothing to rank"
+    else:
+        cause = (
+            "the networks collapsed onto one code; try another random_state, a lower "
+            "learning_rate or more epochs"
+        )
+    warnings.warn(
+        f"The fitted detector gives every training sample the same score: {cause}.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+def check_pickle_version(estimator_name, pickled_version):
+    """Raise a ValueError when unpickling what another package version pickled.
+
+    A pickle restores attributes, not behaviour: an estimator from another
+    version may lack parameters or attributes this code relies on and fail
+    later, deep inside scoring. The safe model format (``save`` and
+    :func:`sklearn_ganomaly.load`) is the way to move models across versions.
+    """
+    from . import __version__
+
+    if pickled_version == __version__:
+        return
+    written = (
+        f"sklearn-ganomaly {pickled_version}"
+        if pickled_version
+        else "an earlier sklearn-ganomaly (one whose pickles carry no version)"
+    )
+    raise ValueError(
+        f"This {estimator_name} was pickled by {written}, and this is sklearn-ganomaly "
+        f"{__version__}: a pickle only loads in the version that wrote it. Load it there "
+        "and move it with its save() method and sklearn_ganomaly.load, which read across "
+        "versions."
+    )

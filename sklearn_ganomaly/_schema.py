@@ -1,0 +1,194 @@
+"""The schema a model file must meet before :func:`sklearn_ganomaly.load` rebuilds it.
+
+A model file is a dict of tensors plus JSON metadata. ``torch.load`` with
+``weights_only=True`` guarantees that reading it runs no code; this module
+guarantees that what was read makes sense before any of it is used: each
+metadata field has the right type and a finite, plausible value, the shapes
+agree with one another, every weight tensor has the shape the networks
+expect, and every stored statistic and weight is finite. A file that fails
+raises a ``ValueError`` naming the first field at fault, instead of loading
+and then failing (or scoring NaN) later.
+"""
+
+import math
+from numbers import Integral, Real
+
+import torch
+
+__all__ = ["validate_model"]
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _fail(field, problem):
+    raise _Invalid(f"field {field!r} {problem}")
+
+
+def _int(metadata, field, minimum=1):
+    value = metadata.get(field)
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
+        _fail(field, f"must be an integer of at least {minimum}, not {value!r}")
+    return int(value)
+
+
+def _float(metadata, field, positive=False):
+    value = metadata.get(field)
+    if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
+        _fail(field, f"must be a finite number, not {value!r}")
+    if positive and value <= 0:
+        _fail(field, f"must be positive, not {value!r}")
+    return float(value)
+
+
+def _shape(value, field, lengths):
+    valid = (
+        isinstance(value, list)
+        and len(value) in lengths
+        and all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in value)
+    )
+    if not valid:
+        _fail(field, f"must be a list of {' or '.join(map(str, lengths))} positive integers")
+    return tuple(value)
+
+
+def _check_params(metadata):
+    from ._checks import _check_image_shape
+    from ._compat import validate_params
+    from ._detector import GANomalyDetector
+
+    params = metadata.get("params")
+    if not isinstance(params, dict):
+        _fail("params", "must be a JSON object")
+    if params.get("callbacks") is not None:
+        _fail("params.callbacks", "must be null: callbacks are code and are never stored")
+    try:
+        detector = GANomalyDetector(**params)
+        validate_params(detector)
+        if detector.image_shape is not None:
+            _check_image_shape(tuple(detector.image_shape))
+    except (TypeError, ValueError) as error:
+        _fail("params", f"holds an invalid parameter ({error})")
+    return params
+
+
+def _check_layout(metadata, params):
+    from ._inputs import _image_layout
+
+    spec = metadata.get("input_transform")
+    if not isinstance(spec, dict):
+        _fail("input_transform", "must be a JSON object")
+    sample_shape = _shape(spec.get("sample_shape"), "input_transform.sample_shape", (1, 2, 3))
+    network_shape = _shape(spec.get("network_shape"), "input_transform.network_shape", (1, 3))
+    if not isinstance(spec.get("channels_last"), bool):
+        _fail("input_transform.channels_last", "must be true or false")
+    image_shape = params.get("image_shape")
+    try:
+        expected = _image_layout(sample_shape, image_shape)
+    except ValueError as error:
+        _fail("input_transform.sample_shape", f"does not fit params.image_shape ({error})")
+    if expected != (network_shape, spec["channels_last"]):
+        _fail(
+            "input_transform.network_shape",
+            f"is {list(network_shape)} with channels_last={spec['channels_last']}, but "
+            f"samples of shape {list(sample_shape)} give {list(expected[0])} with "
+            f"channels_last={expected[1]}",
+        )
+    if _shape(metadata.get("input_shape_"), "input_shape_", (1, 2, 3)) != sample_shape:
+        _fail("input_shape_", f"differs from input_transform.sample_shape {list(sample_shape)}")
+    if _int(metadata, "n_features_in_") != sample_shape[0]:
+        _fail("n_features_in_", f"must equal the first sample axis, {sample_shape[0]}")
+    return network_shape
+
+
+def _check_metadata(metadata):
+    params = _check_params(metadata)
+    network_shape = _check_layout(metadata, params)
+    latent_dim = _int(metadata, "latent_dim_")
+    if params.get("latent_dim", "auto") not in ("auto", latent_dim):
+        _fail("latent_dim_", f"differs from params.latent_dim, {params['latent_dim']!r}")
+    best_epoch = _int(metadata, "best_epoch_")
+    _float(metadata, "score_center_")
+    _float(metadata, "score_scale_", positive=True)
+    _float(metadata, "offset_")
+    if not isinstance(metadata.get("device_"), str):
+        _fail("device_", "must be a string")
+    history = metadata.get("history")
+    if not isinstance(history, list) or not all(isinstance(row, dict) for row in history):
+        _fail("history", "must be a list of JSON objects")
+    if history and best_epoch > len(history):
+        _fail("best_epoch_", f"is {best_epoch}, after the last epoch, {len(history)}")
+    names = metadata.get("feature_names_in_")
+    if names is not None and (
+        not isinstance(names, list)
+        or len(names) != metadata["n_features_in_"]
+        or not all(isinstance(n, str) for n in names)
+    ):
+        _fail("feature_names_in_", "must list one string per feature")
+    return params, network_shape, latent_dim
+
+
+def _expected_weights(params, network_shape, latent_dim):
+    from .networks import build_networks
+
+    with torch.device("meta"):
+        generator, discriminator = build_networks(network_shape, latent_dim, params["width"])
+    shapes = {}
+    for prefix, module in (("generator", generator), ("discriminator", discriminator)):
+        for key, value in module.state_dict().items():
+            shapes[f"{prefix}.{key}"] = tuple(value.shape)
+    return shapes
+
+
+def _check_tensor(key, tensor):
+    if not isinstance(tensor, torch.Tensor):
+        _fail(f"tensors.{key}", f"must be a tensor, not {type(tensor).__name__}")
+    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        _fail(f"tensors.{key}", "holds NaN or infinite values")
+
+
+def _check_tensors(tensors, params, network_shape, latent_dim):
+    if not isinstance(tensors, dict) or not all(isinstance(k, str) for k in tensors):
+        _fail("tensors", "must map names to tensors")
+    for key, tensor in tensors.items():
+        _check_tensor(key, tensor)
+    expected = _expected_weights(params, network_shape, latent_dim)
+    stored = {k for k in tensors if k.startswith(("generator.", "discriminator."))}
+    missing, extra = sorted(set(expected) - stored), sorted(stored - set(expected))
+    if missing or extra:
+        key = (missing or extra)[0]
+        _fail(f"tensors.{key}", "is missing" if missing else "does not belong to the networks")
+    for key, shape in expected.items():
+        if tuple(tensors[key].shape) != shape:
+            _fail(f"tensors.{key}", f"has shape {tuple(tensors[key].shape)}, not {shape}")
+    n_offsets = 1 if len(network_shape) == 3 else network_shape[0]
+    for name in ("offset", "scale"):
+        key = f"input_transform.{name}"
+        tensor = tensors.get(key)
+        if tensor is None or tensor.numel() != n_offsets or not tensor.is_floating_point():
+            _fail(f"tensors.{key}", f"must hold {n_offsets} float value(s)")
+    if not bool((tensors["input_transform.scale"] > 0).all()):
+        _fail("tensors.input_transform.scale", "must be positive")
+
+
+def validate_model(path, metadata, tensors):
+    """Raise a ValueError naming the first field of the model file that is invalid.
+
+    Parameters
+    ----------
+    path : path-like
+        The file, for the message.
+    metadata : dict
+        Its decoded JSON metadata (format and version already checked).
+    tensors : dict
+        Its tensors.
+    """
+    try:
+        params, network_shape, latent_dim = _check_metadata(metadata)
+        _check_tensors(tensors, params, network_shape, latent_dim)
+    except _Invalid as error:
+        raise ValueError(
+            f"{path} is not a valid sklearn-ganomaly model: {error}. The file is damaged "
+            "or was edited."
+        ) from None
