@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# One-call GPU check for the `device` tool (an H200 with PyTorch, no network).
+# One-call GPU check for a machine with a CUDA GPU and PyTorch but no network.
 #
-# Prepare once, here (the device lacks skorch and mlxtend; both are pure Python):
+# Prepare once on a machine with network access (skorch, mlxtend and pyod are
+# pure Python wheels to carry over):
 #   echo /.whl/ >> .git/info/exclude
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
 #       -d .whl skorch==1.4.0 mlxtend==0.25.0 tabulate pyod==3.6.7
-# Then run with the device tool, carry [".whl"], timeout_s 600:
+# Then, on the GPU machine, with .whl beside the checkout (about 10 minutes):
 #   bash benchmarks/gpu_check.sh
 # It writes under $OUT (or ./gpu_out): nvidia-smi samples, the throughput table
 # (img32, img64: GANomalyDetector vs a plain loop, train and score img/s), the

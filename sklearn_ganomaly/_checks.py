@@ -26,6 +26,8 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._version import __version__
+
 __all__ = [
     "MAX_ABS_VALUE",
     "MAX_NETWORK_PARAMETERS",
@@ -546,8 +548,6 @@ def check_pickle_version(estimator_name, pickled_version):
     later, deep inside scoring. The safe model format (``save`` and
     :func:`sklearn_ganomaly.load`) is the way to move models across versions.
     """
-    from . import __version__
-
     if pickled_version == __version__:
         return
     written = (

@@ -1,14 +1,18 @@
 """Export a fitted detector's scoring to ONNX (needs the ``onnx`` extra).
 
-The exported graph is the generator in evaluation mode followed by the latent
-distance ``A(x) = mean((z - z_hat) ** 2)`` and its normalisation, so a model can
-score in any ONNX runtime without Python or torch. It takes the networks'
-input, not the caller's: a float32 batch of shape ``(batch, C, H, W)`` scaled to
-``[-1, 1]`` for images, or ``(batch, d)`` standardised for tables, i.e. what
-``detector.input_transform_`` produces. :func:`onnx_input` prepares such a
-batch in Python, and the scaling (``network_input = (x - offset) * scale``,
-then ``- 1`` for images) is also stored in the model's metadata for runtimes
-elsewhere. The batch axis is dynamic.
+The exported graph scores samples as :meth:`GANomalyDetector.anomaly_score`
+does, in any ONNX runtime, without Python or torch. It takes the caller's
+samples as they were given to ``fit`` (same layout, same units, cast to
+float32): the scaling fitted at ``fit`` (``(x - offset) * scale``, then
+``- 1`` for images), the move of channels-last images to channels-first and
+the reshape of flat pixel rows are inside the graph. Then come the generator
+in evaluation mode, the raw score (the latent distance
+``mean((z - z_hat) ** 2)``, or for ``score_method='latent_knn'`` the cosine
+distance to the ``n_neighbors``-th nearest of the stored reference codes, a
+matrix product and a top-k) and its normalisation. The batch axis is dynamic;
+the other axes are fixed to the training samples' shape, which the runtime
+enforces. The LOF scores (``'latent_lof'``, ``'latent_knn_lof'``) are not
+exported: they need scikit-learn's neighbour index.
 """
 
 import contextlib
@@ -22,78 +26,90 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_scoring_input
 from ._compat import ONNX_REGISTRATION_LOGGER
 from ._files import atomic_path
 
-__all__ = ["export_onnx", "onnx_input"]
+__all__ = ["EXPORTABLE_SCORES", "export_onnx"]
 
 #: Default ONNX opset; 18 is what torch's exporter targets natively.
 OPSET = 18
 
+#: The ``score_method`` values whose scoring the graph can compute.
+EXPORTABLE_SCORES = ("latent", "latent_knn")
 
-class _LatentDistance(nn.Module):
-    """Generator -> (latent distance, anomaly score), for export."""
 
-    def __init__(self, generator, center, scale):
+class _ScoringGraph(nn.Module):
+    """Raw samples -> (anomaly score, latent distance), for export."""
+
+    def __init__(self, detector, generator):
         super().__init__()
+        transform = detector.input_transform_
         self.generator = generator
-        self.center = center
-        self.scale = scale
+        self.is_image = transform.is_image
+        self.channels_last = bool(transform.channels_last)
+        self.network_shape = tuple(transform.network_shape)
+        for name in ("offset", "scale"):
+            value = torch.as_tensor(np.asarray(getattr(transform, name), np.float32))
+            self.register_buffer(name, value)
+        self.center = float(detector.score_center_)
+        self.score_scale = float(detector.score_scale_)
+        self.knn = detector.score_method_ == "latent_knn"
+        if self.knn:
+            (part,), (scale,) = detector._code_score.parts_, detector._code_score.scales_
+            references = torch.as_tensor(np.asarray(part.reference_, np.float32))
+            self.register_buffer("references", _unit_rows(references).T.contiguous())
+            self.k = int(part.k_)
+            self.knn_center, self.knn_scale = float(scale.center), float(scale.scale)
 
     def forward(self, x):
+        x = (x - self.offset) * self.scale
+        if self.is_image:
+            x = x - 1.0
+            if self.channels_last:
+                x = x.permute(0, 3, 1, 2)
+            else:
+                x = x.reshape(x.shape[0], *self.network_shape)
         _, z, z_hat = self.generator(x)
         distance = torch.mean((z - z_hat) ** 2, dim=1)
-        return distance, (distance - self.center) / self.scale
+        raw = distance
+        if self.knn:
+            similarity = _unit_rows(z) @ self.references
+            nearest = torch.topk(similarity, self.k, dim=1).values[:, -1]
+            cosine = torch.clamp(1.0 - nearest, min=0.0)
+            raw = (cosine - self.knn_center) / self.knn_scale
+        return (raw - self.center) / self.score_scale, distance
 
 
-def onnx_input(detector, X):
-    """Map samples in the caller's layout to the exported graph's input.
-
-    Parameters
-    ----------
-    detector : GANomalyDetector
-        The fitted detector that was exported.
-    X : array-like
-        Samples in the layout used at fit.
-
-    Returns
-    -------
-    x : ndarray of dtype float32
-        ``(n, C, H, W)`` in ``[-1, 1]`` for images, ``(n, d)`` standardised
-        for tables: the input named ``"input"`` of the exported model.
-    """
-    X = check_scoring_input(detector, X)
-    x = detector.input_transform_.to_network(X, "cpu", torch.float32)
-    return x.contiguous().numpy()
+def _unit_rows(x):
+    """Rows scaled to unit length; zero rows stay zero (as scikit-learn's cosine)."""
+    norm = torch.linalg.vector_norm(x, dim=1, keepdim=True)
+    return x / torch.where(norm > 0, norm, torch.ones_like(norm))
 
 
 def _metadata(detector):
     transform = detector.input_transform_
     return {
         "producer": "sklearn-ganomaly",
-        "input_layout": "NCHW" if transform.is_image else "ND",
-        "input_network_shape": json.dumps(list(transform.network_shape)),
         "input_sample_shape": json.dumps(list(transform.sample_shape)),
-        "input_channels_last": json.dumps(bool(transform.channels_last)),
-        "input_offset": json.dumps(np.asarray(transform.offset, float).tolist()),
-        "input_scale": json.dumps(np.asarray(transform.scale, float).tolist()),
-        "input_minus_one": json.dumps(bool(transform.is_image)),
+        "score_method": detector.score_method_,
         "score_center": repr(float(detector.score_center_)),
         "score_scale": repr(float(detector.score_scale_)),
         "anomaly_threshold": repr(float(-detector.offset_)),
     }
 
 
-def export_onnx(detector, path, *, opset_version=OPSET):
+def export_onnx(detector, path, *, latent_distance=False, opset_version=OPSET):
     """Write the detector's scoring graph to an ONNX file.
 
     Parameters
     ----------
     detector : GANomalyDetector
-        A fitted detector.
+        A fitted detector whose ``score_method`` is ``'latent'`` or
+        ``'latent_knn'``.
     path : str or path-like
         Destination ``.onnx`` file.
+    latent_distance : bool, default=False
+        Also output the raw latent distance.
     opset_version : int, default=18
         ONNX opset to target.
 
@@ -102,20 +118,19 @@ def export_onnx(detector, path, *, opset_version=OPSET):
     path : pathlib.Path
         The file written.
 
-    Notes
-    -----
-    The model has one input, ``"input"``: a float32 batch in the networks'
-    layout (see :func:`onnx_input`; the caller must apply
-    ``detector.input_transform_``'s scaling, whose values are also in the
-    model's metadata as ``input_offset``, ``input_scale`` and
-    ``input_minus_one``). It has two outputs of shape ``(batch,)``:
-    ``"latent_distance"`` (``detector.latent_distance``) and
-    ``"anomaly_score"`` (``detector.anomaly_score``); a sample is an outlier
-    when its anomaly score exceeds the ``anomaly_threshold`` metadata value
-    (``-detector.offset_``). The graph computes in float32, whereas the
-    estimator scores tabular data in float64: expect agreement to ~1e-5
-    relative.
+    Raises
+    ------
+    ValueError
+        For ``score_method='latent_lof'`` or ``'latent_knn_lof'``, whose local
+        outlier factors the graph does not compute.
     """
+    if detector.score_method_ not in EXPORTABLE_SCORES:
+        raise ValueError(
+            f"export_onnx supports score_method in {list(EXPORTABLE_SCORES)}, not "
+            f"score_method={detector.score_method_!r}: the local outlier factor needs "
+            "scikit-learn's neighbour index. Refit with score_method='latent_knn' or "
+            "'latent' to export."
+        )
     try:
         import onnx
     except ImportError as error:  # pragma: no cover - depends on the extra
@@ -123,13 +138,12 @@ def export_onnx(detector, path, *, opset_version=OPSET):
             "Exporting to ONNX needs onnx: pip install 'sklearn-ganomaly[onnx]'"
         ) from error
     path = Path(path)
-    generator = _cpu_float_copy(detector.net_.module_)
-    wrapper = _LatentDistance(
-        generator, float(detector.score_center_), float(detector.score_scale_)
-    ).eval()
+    graph = _ScoringGraph(detector, _cpu_float_copy(detector.net_.module_)).eval()
+    wrapper = graph if latent_distance else _ScoreOnly(graph).eval()
     # Two rows: BatchNorm shape checks and the exporter's tracing want n > 1.
-    example = torch.zeros((2, *detector.input_transform_.network_shape))
+    example = torch.zeros((2, *detector.input_shape_))
     batch = torch.export.Dim("batch", min=1)
+    outputs = ["anomaly_score", "latent_distance"] if latent_distance else ["anomaly_score"]
     # Built beside the destination and renamed into place: a failed export
     # never leaves a truncated graph or clobbers an existing one.
     with atomic_path(path) as tmp:
@@ -139,7 +153,7 @@ def export_onnx(detector, path, *, opset_version=OPSET):
                 (example,),
                 str(tmp),
                 input_names=["input"],
-                output_names=["latent_distance", "anomaly_score"],
+                output_names=outputs,
                 dynamic_shapes={"x": {0: batch}},
                 opset_version=opset_version,
                 dynamo=True,
@@ -152,6 +166,17 @@ def export_onnx(detector, path, *, opset_version=OPSET):
             entry.key, entry.value = key, value
         onnx.save(model, str(tmp))
     return path
+
+
+class _ScoreOnly(nn.Module):
+    """The scoring graph without its latent-distance output."""
+
+    def __init__(self, scoring):
+        super().__init__()
+        self.scoring = scoring
+
+    def forward(self, x):
+        return self.scoring(x)[0]
 
 
 def _cpu_float_copy(module):

@@ -5,11 +5,17 @@ from someone else. :func:`save_detector` writes one file with
 ``torch.save`` holding only a dict of tensors and a JSON string: the network
 weights, the input scaling, and the metadata needed to rebuild the detector
 (parameters, input shape, score normalisation, threshold, format and package
-versions). :func:`load` reads it back with ``torch.load(weights_only=True)``,
-which refuses anything but tensors and plain containers, maps the tensors to
-the CPU (or a chosen device), rebuilds the networks and the skorch net, and
-sets the fitted attributes. Pickle and joblib round-trips of the estimator
-keep working independently of this format.
+versions). :func:`read_model` reads it back with
+``torch.load(weights_only=True)``, which refuses anything but tensors and plain
+containers, maps the tensors to the CPU (or a chosen device), checks the
+result against the schema and hands back its parts as a :class:`SavedModel`.
+Pickle and joblib round-trips of the estimator keep working independently of
+this format.
+
+This module only writes, reads and checks files: it knows the detector by its
+public attributes and never imports it. :func:`sklearn_ganomaly.load`, beside
+the estimator, turns a :class:`SavedModel` back into a fitted detector with the
+same code that ``fit`` builds the networks with.
 """
 
 import json
@@ -17,21 +23,25 @@ import pickle
 import zipfile
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 
-from ._checks import check_device
 from ._files import atomic_path
 from ._inputs import InputTransform
 from ._schema import validate_model
-from ._training import resolve_device
+from ._version import __version__
 
-if TYPE_CHECKING:
-    from ._detector import GANomalyDetector
-
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save_detector"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "SavedModel",
+    "inconsistent_model",
+    "read_model",
+    "save_detector",
+]
 
 #: Marker identifying the files this module writes.
 FORMAT_NAME = "sklearn-ganomaly"
@@ -65,8 +75,6 @@ def _json_history(detector):
 
 
 def _metadata(detector):
-    from . import __version__
-
     transform = detector.input_transform_
     metadata = {
         "format": FORMAT_NAME,
@@ -108,7 +116,7 @@ def _tensors(detector):
     return tensors
 
 
-def save_detector(detector: "GANomalyDetector", path: str | PathLike[str]) -> Path:
+def save_detector(detector: BaseEstimator, path: str | PathLike[str]) -> Path:
     """Write a fitted detector to ``path`` without pickling any code.
 
     Parameters
@@ -127,7 +135,9 @@ def save_detector(detector: "GANomalyDetector", path: str | PathLike[str]) -> Pa
     -----
     Callbacks are not stored (they are code); a ``random_state`` given as a
     ``RandomState`` instance is stored as None. Optimizer states are not
-    stored: a loaded detector scores, and ``fit`` retrains it from scratch.
+    stored: a loaded detector scores, ``fit`` retrains it from scratch, and
+    ``fit`` with ``warm_start=True`` trains on from the saved weights with
+    fresh optimizer states.
     """
     path = Path(path)
     payload = {
@@ -141,7 +151,7 @@ def save_detector(detector: "GANomalyDetector", path: str | PathLike[str]) -> Pa
     return path
 
 
-def _read_payload(path, map_location):
+def _read_payload(path, map_location, estimator):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Model file not found: {path}")
@@ -165,10 +175,10 @@ def _read_payload(path, map_location):
             f"{path} is truncated or corrupt and cannot be read as a model file "
             f"({type(error).__name__}: {error})."
         ) from None
-    return _check_payload(path, payload)
+    return _check_payload(path, payload, estimator)
 
 
-def _check_payload(path, payload):
+def _check_payload(path, payload, estimator):
     not_ours = ValueError(f"{path} is not a sklearn-ganomaly model file.")
     if not isinstance(payload, dict) or not {"metadata", "tensors"} <= set(payload):
         raise not_ours
@@ -180,15 +190,43 @@ def _check_payload(path, payload):
         raise not_ours
     version = metadata.get("format_version")
     if version != FORMAT_VERSION:
-        from . import __version__
-
         raise ValueError(
             f"{path} has model format version {version!r}, which sklearn-ganomaly "
             f"{__version__} cannot read (it reads version {FORMAT_VERSION}); it was "
             f"written by sklearn-ganomaly {metadata.get('package_version', '?')}."
         )
-    validate_model(path, metadata, payload["tensors"])
+    validate_model(path, metadata, payload["tensors"], estimator)
     return metadata, payload["tensors"]
+
+
+class SavedModel(NamedTuple):
+    """The parts of a model file that passed the schema, ready to be put back.
+
+    Attributes
+    ----------
+    params : dict
+        The detector's constructor parameters.
+    attributes : dict
+        Its fitted attributes by name (``input_transform_``, ``input_shape_``,
+        the score normalisation, ``offset_``, ...), as ``fit`` sets them.
+    weights : dict
+        The state dict of each network, under ``"generator"`` and
+        ``"discriminator"``.
+    history : list of dict
+        The per-epoch history rows.
+    """
+
+    params: dict[str, Any]
+    attributes: dict[str, Any]
+    weights: dict[str, dict[str, torch.Tensor]]
+    history: list[dict[str, Any]]
+
+
+def inconsistent_model(path, error):
+    """The ValueError for a file whose parts passed the schema but do not fit together."""
+    return ValueError(
+        f"{path} is an inconsistent sklearn-ganomaly model file ({type(error).__name__}: {error})."
+    )
 
 
 def _module_state(tensors, prefix):
@@ -207,90 +245,47 @@ def _input_transform(metadata, tensors):
     )
 
 
-def _rebuild(metadata, tensors, device):
-    from ._detector import GANomalyDetector
-
+def _saved_model(metadata, tensors):
     params = metadata["params"]
     # Files written before scores were selectable always used the latent distance.
     params.setdefault("score_method", "latent")
     if params["image_shape"] is not None:
         params["image_shape"] = tuple(params["image_shape"])
-    detector = GANomalyDetector(**params)
-    detector.input_transform_ = _input_transform(metadata, tensors)
-    detector.input_shape_ = tuple(metadata["input_shape_"])
-    detector.device_ = device
-    for name in (*_FITTED_FLOATS, *_FITTED_INTS):
-        setattr(detector, name, metadata[name])
+    attributes = {name: metadata[name] for name in (*_FITTED_FLOATS, *_FITTED_INTS)}
+    attributes["input_transform_"] = _input_transform(metadata, tensors)
+    attributes["input_shape_"] = tuple(metadata["input_shape_"])
     if "feature_names_in_" in metadata:
-        detector.feature_names_in_ = np.asarray(metadata["feature_names_in_"], dtype=object)
-
-    # The weights are overwritten below; the seed only fills the fresh modules.
-    torch_generator = torch.Generator().manual_seed(0)
-    network_shape = detector.input_transform_.network_shape
-    generator, discriminator = detector._build_networks(network_shape, torch_generator)
-    net = detector._make_net(generator, discriminator, torch_generator)
-    net.module_.load_state_dict(_module_state(tensors, "generator"))
-    net.discriminator_.load_state_dict(_module_state(tensors, "discriminator"))
-    from skorch.history import History
-
-    net.history_ = History(metadata["history"])
-    detector.net_ = net
-    detector._uncompile_networks()
-    if params["score_method"] != "latent":
-        detector.reference_codes_ = tensors["reference_codes"].cpu().numpy()
-        detector._fit_code_score()
-    return detector
+        attributes["feature_names_in_"] = np.asarray(metadata["feature_names_in_"], dtype=object)
+    if "reference_codes" in tensors:
+        attributes["reference_codes_"] = tensors["reference_codes"].cpu().numpy()
+    weights = {name: _module_state(tensors, name) for name in ("generator", "discriminator")}
+    return SavedModel(params, attributes, weights, metadata["history"])
 
 
-def load(path: str | PathLike[str], *, device: str = "cpu") -> "GANomalyDetector":
-    """Load a detector written by :meth:`GANomalyDetector.save`.
-
-    Only tensors and plain containers are read (``torch.load`` with
-    ``weights_only=True``): loading never runs code from the file.
+def read_model(
+    path: str | PathLike[str], *, map_location: str, estimator: type[BaseEstimator]
+) -> SavedModel:
+    """Read a file written by :func:`save_detector`, safely, and check it against the schema.
 
     Parameters
     ----------
     path : str or path-like
-        The model file.
-    device : str, default='cpu'
-        Device to put the networks on. A model saved from a GPU loads on the
-        CPU by default; ``'auto'`` picks cuda, then mps, then cpu.
+        The model file; a missing one raises ``FileNotFoundError``, one that
+        is not a readable model file of this format, or fails the schema,
+        a ``ValueError``.
+    map_location : str
+        Device the tensors are read onto.
+    estimator : type
+        The estimator class whose parameters the file stores: they must
+        construct it and pass its parameter constraints.
 
     Returns
     -------
-    detector : GANomalyDetector
-        The fitted detector, scoring as the saved one did.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If ``device`` is not available, or the file is not a sklearn-ganomaly
-        model, is truncated or corrupt, has a format version this package
-        cannot read, or fails the schema: a metadata field of the wrong type,
-        a non-finite statistic or weight, shapes that disagree with each other
-        or with the networks. The message names the field at fault.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> import numpy as np
-    >>> from sklearn_ganomaly import GANomalyDetector, load
-    >>> X = np.random.RandomState(0).normal(size=(60, 4))
-    >>> detector = GANomalyDetector(n_epochs=1, width=4, random_state=0).fit(X)
-    >>> path = detector.save(tempfile.mkdtemp() + "/model.pt")
-    >>> bool(np.allclose(load(path).score_samples(X), detector.score_samples(X)))
-    True
+    saved : SavedModel
+        The file's parameters, fitted attributes, weights and history.
     """
-    check_device(device)
-    device = resolve_device(device)
-    metadata, tensors = _read_payload(path, map_location=device)
+    metadata, tensors = _read_payload(path, map_location, estimator)
     try:
-        return _rebuild(metadata, tensors, device)
-    except (KeyError, TypeError, RuntimeError) as error:
-        # Missing keys or mismatched weight shapes: a damaged or hand-edited file.
-        raise ValueError(
-            f"{path} is an inconsistent sklearn-ganomaly model file "
-            f"({type(error).__name__}: {error})."
-        ) from None
+        return _saved_model(metadata, tensors)
+    except (KeyError, TypeError) as error:
+        raise inconsistent_model(path, error) from None

@@ -15,6 +15,11 @@ from numbers import Integral, Real
 
 import torch
 
+from ._checks import _check_image_shape
+from ._compat import validate_params
+from ._inputs import _image_layout
+from .networks import build_networks
+
 __all__ = ["validate_model"]
 
 
@@ -53,18 +58,14 @@ def _shape(value, field, lengths):
     return tuple(value)
 
 
-def _check_params(metadata):
-    from ._checks import _check_image_shape
-    from ._compat import validate_params
-    from ._detector import GANomalyDetector
-
+def _check_params(metadata, estimator):
     params = metadata.get("params")
     if not isinstance(params, dict):
         _fail("params", "must be a JSON object")
     if params.get("callbacks") is not None:
         _fail("params.callbacks", "must be null: callbacks are code and are never stored")
     try:
-        detector = GANomalyDetector(**params)
+        detector = estimator(**params)
         validate_params(detector)
         if detector.image_shape is not None:
             _check_image_shape(tuple(detector.image_shape))
@@ -74,8 +75,6 @@ def _check_params(metadata):
 
 
 def _check_layout(metadata, params):
-    from ._inputs import _image_layout
-
     spec = metadata.get("input_transform")
     if not isinstance(spec, dict):
         _fail("input_transform", "must be a JSON object")
@@ -102,8 +101,8 @@ def _check_layout(metadata, params):
     return network_shape
 
 
-def _check_metadata(metadata):
-    params = _check_params(metadata)
+def _check_metadata(metadata, estimator):
+    params = _check_params(metadata, estimator)
     network_shape = _check_layout(metadata, params)
     latent_dim = _int(metadata, "latent_dim_")
     if params.get("latent_dim", "auto") not in ("auto", latent_dim):
@@ -130,8 +129,6 @@ def _check_metadata(metadata):
 
 
 def _expected_weights(params, network_shape, latent_dim):
-    from .networks import build_networks
-
     with torch.device("meta"):
         generator, discriminator = build_networks(network_shape, latent_dim, params["width"])
     shapes = {}
@@ -172,7 +169,7 @@ def _check_tensors(tensors, params, network_shape, latent_dim):
         _fail("tensors.input_transform.scale", "must be positive")
 
 
-def validate_model(path, metadata, tensors):
+def validate_model(path, metadata, tensors, estimator):
     """Raise a ValueError naming the first field of the model file that is invalid.
 
     Parameters
@@ -183,9 +180,12 @@ def validate_model(path, metadata, tensors):
         Its decoded JSON metadata (format and version already checked).
     tensors : dict
         Its tensors.
+    estimator : type
+        The estimator class the parameters are for; they must construct it
+        and pass its parameter constraints.
     """
     try:
-        params, network_shape, latent_dim = _check_metadata(metadata)
+        params, network_shape, latent_dim = _check_metadata(metadata, estimator)
         _check_tensors(tensors, params, network_shape, latent_dim)
     except _Invalid as error:
         raise ValueError(

@@ -9,20 +9,30 @@ a discriminator that wins outright).
 
 Compared with skorch's defaults, the loop is trimmed for speed and size:
 batches are sliced straight from the (possibly memory-mapped) arrays rather
-than collated row by row, the epoch's losses are summed on the device and read
-once per epoch (no host synchronisation per batch), and the history keeps only
-per-epoch rows, so a pickled model does not grow with the number of batches.
+than collated row by row, and the epoch's losses are summed on the device and
+read once per epoch (no host synchronisation per batch). Per-batch history
+rows hold the batch sizes only, and the estimator drops them once training has
+ended, so a pickled model does not grow with the number of batches.
+
+skorch's callbacks work as they do on a ``NeuralNet``: the history marks
+``train_loss_best`` and ``valid_loss_best`` (what ``Checkpoint`` and
+``EarlyStopping`` monitor), ``on_batch_end`` receives ``batch=(X, None)`` and
+``y_pred=(x_hat, z, z_hat)`` (what ``EpochScoring`` caches), the datasets
+handed to callbacks have a length and give their rows with ``np.asarray``,
+and every ``LRScheduler`` gets a twin that drives the discriminator's
+optimizer with the same policy.
 """
 
 import contextlib
 import copy
+import functools
 import math
 from functools import partial
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer
+from skorch.callbacks import Callback, Checkpoint, EarlyStopping, EpochTimer, LRScheduler
 from skorch.utils import TeeGenerator
 
 from ._compat import set_training
@@ -30,12 +40,20 @@ from .losses import GeneratorLoss, discriminator_loss
 from .networks import dcgan_init_
 
 __all__ = [
+    "BestLosses",
+    "DiscriminatorScheduler",
     "GANomalyNet",
     "StopTraining",
     "TrainingBudget",
     "TrainingData",
     "TrainingDivergedError",
+    "TrainingRows",
+    "callback_name",
+    "callback_params",
+    "kept_epoch",
     "resolve_device",
+    "set_callback_params",
+    "weights_owner",
 ]
 
 #: Reference-code threshold below which the discriminator is re-initialised.
@@ -67,6 +85,24 @@ def resolve_device(device):
     return "cpu"
 
 
+@functools.cache
+def cpu_has_native_bf16():
+    """Whether this CPU computes bfloat16 natively (AMX or AVX-512-BF16).
+
+    Read from the Linux CPU flags; elsewhere the answer is False, which only
+    means that ``precision='auto'`` keeps float32 there.
+    """
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"amx_bf16", "avx512_bf16"})
+    except OSError:
+        pass
+    return False
+
+
 class TrainingData:
     """Training and validation rows of one array, batched by slicing.
 
@@ -85,6 +121,33 @@ class TrainingData:
         self.train_index = train_index
         self.valid_index = valid_index
         self.to_network = to_network
+
+    def rows(self, index):
+        """The rows ``index`` as a dataset that skorch's callbacks can size and read."""
+        return TrainingRows(self, index)
+
+
+class TrainingRows(torch.utils.data.Dataset):
+    """Some rows of a ``TrainingData``: the training or the validation rows.
+
+    What the net hands its callbacks as ``dataset_train`` and
+    ``dataset_valid`` (and ``EpochScoring`` hands its scoring function as
+    ``X``): ``len()`` counts the rows, ``np.asarray()`` reads them in the
+    caller's layout, and ``net.forward(rows)`` returns the generator's
+    ``(x_hat, z, z_hat)`` for them.
+    """
+
+    def __init__(self, data, index):
+        self.data, self.index = data, index
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getitem__(self, i):
+        return self.data.X[self.index[i]]
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.data.X[self.index], dtype=dtype)
 
 
 class _Batches:
@@ -167,7 +230,19 @@ class GANomalyNet(NeuralNet):
         super().__init__(module, **kwargs)
 
     def get_default_callbacks(self):
-        return [("epoch_timer", EpochTimer())]
+        return [("epoch_timer", EpochTimer()), ("best_losses", BestLosses())]
+
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        # skorch's LRScheduler drives ``optimizer_`` only: give each a twin for D.
+        callbacks = []
+        for name, callback in self.callbacks_:
+            callbacks.append((name, callback))
+            if isinstance(callback, LRScheduler):
+                twin = DiscriminatorScheduler(callback).initialize()
+                callbacks.append((f"{name}_discriminator", twin))
+        self.callbacks_ = callbacks
+        return self
 
     def initialize_module(self):
         super().initialize_module()
@@ -186,18 +261,32 @@ class GANomalyNet(NeuralNet):
 
     # -- data ----------------------------------------------------------------
     def get_split_datasets(self, X, y=None, **fit_params):
-        return X, (X if len(X.valid_index) else None)
+        valid = X.rows(X.valid_index) if len(X.valid_index) else None
+        return X.rows(X.train_index), valid
 
     def get_iterator(self, dataset, training=False):
-        index = dataset.train_index if training else dataset.valid_index
         return _Batches(
-            dataset,
-            index,
+            dataset.data,
+            dataset.index,
             self.batch_size,
             shuffle=training,
             generator=self.torch_generator,
             drop_single=training,
         )
+
+    def get_dataset(self, X, y=None):
+        if not isinstance(X, TrainingRows):
+            raise TypeError(
+                "GANomalyNet reads the rows that fit hands its callbacks "
+                "(dataset_train, dataset_valid); score other data with the estimator."
+            )
+        return X
+
+    def evaluation_step(self, batch, training=False):
+        """The generator's ``(x_hat, z, z_hat)`` for a batch (for ``net.forward``)."""
+        with torch.set_grad_enabled(training):
+            set_training(self, training)
+            return self.module_(batch)
 
     # -- steps ---------------------------------------------------------------
     def train_step(self, batch, **fit_params):
@@ -216,7 +305,7 @@ class GANomalyNet(NeuralNet):
         self.notify(
             "on_grad_computed",
             named_parameters=TeeGenerator(generator.named_parameters()),
-            batch=batch,
+            batch=(batch, None),
             training=True,
         )
         self.optimizer_.step()
@@ -228,7 +317,8 @@ class GANomalyNet(NeuralNet):
         self.optimizer_discriminator_.zero_grad(set_to_none=True)
         loss_d.backward()
         self.optimizer_discriminator_.step()
-        return {**losses, "loss_d": loss_d}
+        y_pred = (x_hat.detach(), z.detach(), z_hat.detach())
+        return {**losses, "loss_d": loss_d, "y_pred": y_pred}
 
     def _autocast(self):
         if self.autocast_dtype is None:
@@ -241,7 +331,12 @@ class GANomalyNet(NeuralNet):
             x_hat, z, z_hat = self.module_(batch)
             losses = self.criterion_(batch, x_hat, z, z_hat)
         # The adversarial term needs D, which changes under G's feet: leave it out.
-        return {"loss": losses["loss"], "con": losses["con"], "enc": losses["enc"]}
+        return {
+            "loss": losses["loss"],
+            "con": losses["con"],
+            "enc": losses["enc"],
+            "y_pred": (x_hat, z, z_hat),
+        }
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
@@ -249,11 +344,18 @@ class GANomalyNet(NeuralNet):
         # Modes are set once an epoch rather than once a batch.
         set_training(self, training)
         epoch = _EpochLosses()
+        count = 0
         for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
+            # skorch's callbacks unpack a batch as (X, y).
+            pair = (batch, None)
+            self.notify("on_batch_begin", batch=pair, training=training)
             step = step_fn(batch, **fit_params)
+            y_pred = step.pop("y_pred")
             epoch.add(step, len(batch))
-            self.notify("on_batch_end", batch=batch, training=training, **step)
+            self.history.record_batch(f"{prefix}_batch_size", len(batch))
+            count += 1
+            self.notify("on_batch_end", batch=pair, training=training, y_pred=y_pred, **step)
+        self.history.record(f"{prefix}_batch_count", count)
         means = epoch.means()
         for name, value in means.items():
             self.history.record(f"{prefix}_{name}", value)
@@ -276,9 +378,10 @@ class GANomalyNet(NeuralNet):
             self.interrupt_ = interrupt
             raise
 
-    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        # Keep the history per epoch only (skorch's default adds a row a batch).
-        pass
+    def drop_batch_rows(self):
+        """Empty every epoch's per-batch rows (kept only while training)."""
+        for row in self.history:
+            row["batches"] = []
 
     def reinitialize_discriminator(self):
         """Draw fresh DCGAN weights for D and reset its optimizer state.
@@ -313,11 +416,13 @@ class BestEpoch(Callback):
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
         score = row.get("valid_loss", None)
-        if score is None or score <= self.best_score_:
+        best = score is None or score <= self.best_score_
+        if best:
             self.best_score_ = -math.inf if score is None else score
             self.best_epoch_ = row["epoch"]
             self.best_state_ = copy.deepcopy(net.module_.state_dict())
-            net.history.record("best_epoch", True)
+        # Every epoch has the key, so that Checkpoint(monitor="best_epoch") can read it.
+        net.history.record("best_epoch", best)
 
     def restore(self, net):
         """Load the best weights into ``net.module_``; False if there are none."""
@@ -327,8 +432,110 @@ class BestEpoch(Callback):
         return True
 
     def on_train_end(self, net, **kwargs):
-        self.restore(net)
+        owner = weights_owner(net)
+        if owner is None:
+            self.restore(net)
+        else:
+            # A user callback loads the weights it chose right after this one:
+            # name its epoch, and leave the weights to it.
+            self.best_epoch_ = kept_epoch(owner, net)
         self.best_state_ = None  # the weights now live in the net
+
+
+def weights_owner(net):
+    """The last callback that loads its own best weights at the end of training, or None.
+
+    ``EarlyStopping(load_best=True)`` and ``Checkpoint(load_best=True)`` do:
+    their choice, not ``BestEpoch``'s, is the model fit returns.
+    """
+    owner = None
+    for _, callback in net.callbacks_:
+        if isinstance(callback, EarlyStopping) and callback.load_best:
+            owner = callback
+        elif isinstance(callback, Checkpoint) and callback.load_best and callback.monitor:
+            if callback.event_name is not None:
+                owner = callback
+    return owner
+
+
+def kept_epoch(owner, net):
+    """The epoch whose weights ``owner`` (see :func:`weights_owner`) leaves in the net."""
+    last = net.history[-1, "epoch"]
+    if isinstance(owner, EarlyStopping):
+        # It loads nothing when the best epoch is the last one.
+        if owner.best_model_weights_ is None or not owner.best_epoch_:
+            return last
+        return owner.best_epoch_
+    marked = [row["epoch"] for row in net.history if row.get(owner.event_name)]
+    return marked[-1] if marked else last
+
+
+class BestLosses(Callback):
+    """Mark ``train_loss_best`` and ``valid_loss_best`` in the history, as skorch does.
+
+    skorch's default scoring callbacks add these keys; ``Checkpoint`` monitors
+    ``valid_loss_best`` by default. Continued training (``warm_start``) goes
+    on from the best values already in the history.
+    """
+
+    keys = ("train_loss", "valid_loss")
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_ = {
+            key: min((row[key] for row in net.history if key in row), default=math.inf)
+            for key in self.keys
+        }
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for key in self.keys:
+            if key in row:
+                best = row[key] < self.best_[key]
+                net.history.record(f"{key}_best", bool(best))
+                if best:
+                    self.best_[key] = row[key]
+
+
+class _DiscriminatorView:
+    """The net as seen by a learning-rate scheduler of the discriminator."""
+
+    def __init__(self, net):
+        self._net = net
+
+    @property
+    def optimizer_(self):
+        return self._net.optimizer_discriminator_
+
+    def __getattr__(self, name):
+        return getattr(self._net, name)
+
+
+class DiscriminatorScheduler(Callback):
+    """Run a copy of an ``LRScheduler`` on the discriminator's optimizer.
+
+    The net adds one after every ``LRScheduler`` it is given, so that one
+    schedule drives both optimizers; the learning rate it records is
+    ``<event_name>_discriminator``.
+    """
+
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+
+    def initialize(self):
+        self.scheduler_ = copy.deepcopy(self.scheduler)
+        if self.scheduler_.event_name is not None:
+            self.scheduler_.event_name = f"{self.scheduler_.event_name}_discriminator"
+        self.scheduler_.initialize()
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.scheduler_.on_train_begin(_DiscriminatorView(net), **kwargs)
+
+    def on_epoch_end(self, net, **kwargs):
+        self.scheduler_.on_epoch_end(_DiscriminatorView(net), **kwargs)
+
+    def on_batch_end(self, net, **kwargs):
+        self.scheduler_.on_batch_end(_DiscriminatorView(net), **kwargs)
 
 
 class EpochProgressBar(Callback):
@@ -407,3 +614,64 @@ def still_improving(history, epochs=3, rate=0.01):
         return len(losses) > 1 and losses[-1] < losses[0] * (1 - rate * (len(losses) - 1))
     before, last = losses[-1 - epochs], losses[-1]
     return last < before * (1 - rate) ** epochs
+
+
+def callback_name(entry):
+    """The name skorch gives a ``callbacks`` entry: its own, or its class's."""
+    if isinstance(entry, tuple):
+        return entry[0]
+    return entry.__name__ if isinstance(entry, type) else type(entry).__name__
+
+
+def callback_params(callbacks):
+    """``{'callbacks__<name>': callback, 'callbacks__<name>__<param>': value}``.
+
+    What ``get_params(deep=True)`` lists for the callbacks, as skorch's nets do.
+    """
+    params: dict = {}
+    if not isinstance(callbacks, (list, tuple)):
+        return params  # an invalid value, which fit reports
+    for entry in callbacks:
+        if isinstance(entry, tuple) and (len(entry) != 2 or not isinstance(entry[0], str)):
+            continue
+        name = callback_name(entry)
+        callback = entry[1] if isinstance(entry, tuple) else entry
+        params[f"callbacks__{name}"] = callback
+        if not isinstance(callback, type) and hasattr(callback, "get_params"):
+            for key, value in callback.get_params().items():
+                params[f"callbacks__{name}__{key}"] = value
+    return params
+
+
+def set_callback_params(callbacks, params):
+    """A new ``callbacks`` list with ``callbacks__<name>[__<param>]`` values applied.
+
+    ``callbacks__<name>__<param>=value`` sets a parameter of the callback of
+    that name (a callback given as a class is instantiated with it);
+    ``callbacks__<name>=callback`` replaces it, and ``None`` removes it.
+    """
+    entries = list(callbacks or ())
+    names = [callback_name(entry) for entry in entries]
+    nested: dict = {}
+    for key, value in params.items():
+        name, _, param = key[len("callbacks__") :].partition("__")
+        if names.count(name) != 1:
+            problem = "several callbacks are" if name in names else "no callback is"
+            raise ValueError(
+                f"Cannot set {key}: {problem} named {name!r} (the callbacks are named "
+                f"{names}). Name a callback with a (name, callback) pair."
+            )
+        if param:
+            nested.setdefault(names.index(name), {})[param] = value
+        else:
+            i = names.index(name)
+            entries[i] = (name, value) if isinstance(entries[i], tuple) else value
+    for i, values in nested.items():
+        entry = entries[i]
+        callback = entry[1] if isinstance(entry, tuple) else entry
+        if isinstance(callback, type):
+            callback = callback(**values)
+        else:
+            callback.set_params(**values)
+        entries[i] = (entry[0], callback) if isinstance(entry, tuple) else callback
+    return [e for e in entries if (e[1] if isinstance(e, tuple) else e) is not None]

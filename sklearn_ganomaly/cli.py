@@ -1,4 +1,4 @@
-"""Command line: train on a folder of normal images, score new ones, draw why.
+"""Command line: train on a folder of normal images, score new ones, draw figures.
 
 ``sklearn-ganomaly train NORMAL_DIR --out MODEL`` fits a detector on every
 image under a folder, ``score DIR --model MODEL --csv OUT`` writes one CSV row
@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import csv
 import io
-import math
 import os
 import sys
 import warnings
@@ -25,18 +24,22 @@ from pathlib import Path
 
 import numpy as np
 
-from . import GANomalyDetector, __version__, plotting
+from . import GANomalyDetector, __version__, load, plotting
+from ._argtypes import bounded_int, contamination, finite_float, positive_int_or_auto
 from ._checks import (
     NonFiniteScoreWarning,
     TrainingInterruptedWarning,
     check_device,
     check_network_size,
 )
+from ._detector import SCORES
 from ._files import check_writable, write_bytes_atomic
-from ._persistence import load
 from .benchmark import add_subcommand as add_benchmark
 from .datasets import load_image_folder
 from .datasets._image_folder import _parse_size
+
+#: The estimator's defaults, which the training options share.
+_DEFAULTS = GANomalyDetector().get_params()
 
 __all__ = ["build_parser", "main"]
 
@@ -62,44 +65,6 @@ def _size(text):
     if len(parts) not in (1, 2) or min(parts) < 1:
         raise argparse.ArgumentTypeError(f"expected N or HxW with positive integers, got {text!r}")
     return parts[0] if len(parts) == 1 else tuple(parts)
-
-
-def _bounded_int(low, high=None):
-    """An argparse type: an integer of at least ``low`` (and at most ``high``)."""
-    wanted = f"from {low} to {high}" if high is not None else f"of at least {low}"
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"expected an integer {wanted}, got {text!r}")
-        return value
-
-    return parse
-
-
-def _finite_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
-
-def _contamination(text):
-    if text == "auto":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 0.5:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a number in (0, 0.5], got {text!r}")
-    return value
 
 
 def _load_images(folder, *, size, mode):
@@ -280,6 +245,7 @@ def _train(args):
     )
     detector = GANomalyDetector(
         n_epochs=args.epochs,
+        score_method=args.score_method,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         latent_dim=args.latent_dim,
@@ -307,12 +273,21 @@ def _train(args):
     return 0
 
 
+def _scores_with_progress(detector, X, paths, args):
+    """``_scores`` with a progress bar on stderr unless ``--quiet``."""
+    detector.set_params(verbose=0 if args.quiet else 2)
+    try:
+        return _scores(detector, X, paths, args.threshold)
+    finally:
+        detector.set_params(verbose=0)
+
+
 def _score(args):
     _check_output(args.csv)
     detector = _load_model(args.model)
     X, paths = _images_for_model(args.dir, detector)
     _check_names(paths)
-    scores, flagged, threshold = _scores(detector, X, paths, args.threshold)
+    scores, flagged, threshold = _scores_with_progress(detector, X, paths, args)
     _write_output(args.csv, _csv_bytes(paths, scores, flagged))
     if str(args.csv) != "-":
         print(
@@ -342,7 +317,7 @@ def _report(args):
     detector = _load_model(args.model)
     X, paths = _images_for_model(args.dir, detector)
     _check_names(paths)
-    scores, flagged, threshold = _scores(detector, X, paths, args.threshold)
+    scores, flagged, threshold = _scores_with_progress(detector, X, paths, args)
     names = [Path(p).name for p in paths]
     top = np.argsort(-scores, kind="stable")[: args.k]
     figures = {
@@ -351,6 +326,9 @@ def _report(args):
         ),
         "extremes.png": plotting.plot_extremes(detector, X, k=args.k, scores=scores, titles=names),
         "residual_heatmaps.png": plotting.plot_residual_heatmaps(
+            detector, X[top], scores=scores[top], titles=[names[i] for i in top]
+        ),
+        "attribution_maps.png": plotting.plot_attribution_maps(
             detector, X[top], scores=scores[top], titles=[names[i] for i in top]
         ),
     }
@@ -392,29 +370,40 @@ def _add_train(subparsers):
         "--mode", choices=("L", "RGB"), default="L", help="grayscale (L, default) or RGB"
     )
     parser.add_argument(
-        "--epochs", type=_bounded_int(1), default=15, help="training epochs (default 15)"
+        "--epochs",
+        type=positive_int_or_auto,
+        default=_DEFAULTS["n_epochs"],
+        help=f"training epochs, or 'auto' to size the budget to the data "
+        f"(default {_DEFAULTS['n_epochs']})",
     )
     parser.add_argument(
-        "--batch-size", type=_bounded_int(2), default=64, help="batch size (default 64)"
+        "--score-method",
+        choices=("auto", *SCORES),
+        default=_DEFAULTS["score_method"],
+        help=f"what makes an image anomalous (default {_DEFAULTS['score_method']}; "
+        "'latent' is the paper's latent distance)",
+    )
+    parser.add_argument(
+        "--batch-size", type=bounded_int(2), default=64, help="batch size (default 64)"
     )
     parser.add_argument(
         "--learning-rate", type=float, default=2e-4, help="Adam learning rate (default 2e-4)"
     )
     parser.add_argument(
         "--latent-dim",
-        type=_bounded_int(1),
+        type=bounded_int(1),
         default=100,
         help="size of the latent code (default 100)",
     )
     parser.add_argument(
         "--width",
-        type=_bounded_int(1),
-        default=64,
-        help="base number of DCGAN filters (default 64)",
+        type=bounded_int(1),
+        default=_DEFAULTS["width"],
+        help=f"base number of DCGAN filters (default {_DEFAULTS['width']}; the paper's 64)",
     )
     parser.add_argument(
         "--contamination",
-        type=_contamination,
+        type=contamination,
         default="auto",
         help="expected share of anomalies in the training folder, in (0, 0.5], which "
         "sets the threshold; 'auto' (default) flags 1%% of the training images",
@@ -437,12 +426,13 @@ def _add_folder_and_model(parser, folder_help):
     """The inputs ``score`` and ``report`` share: a folder of images and a model."""
     parser.add_argument("dir", metavar="DIR", help=folder_help)
     parser.add_argument("--model", required=True, help="model file written by 'train'")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar while scoring")
 
 
 def _add_threshold(parser):
     parser.add_argument(
         "--threshold",
-        type=_finite_float,
+        type=finite_float,
         default=None,
         help="flag images whose anomaly_score exceeds this (default: the model's "
         "own threshold, set at training from --contamination)",
@@ -457,7 +447,8 @@ def _add_score(subparsers):
             "Score every image under DIR with a saved model. Images are converted to "
             "the model's mode and resized to its size. The CSV has one row per image: "
             "path, anomaly_score (higher = more abnormal; a robust z-score against "
-            "the training images) and is_anomaly (1 or 0)."
+            "the training images) and is_anomaly (1 or 0). Shows a progress bar while "
+            "scoring."
         ),
     )
     _add_folder_and_model(parser, "folder of images to score")
@@ -469,12 +460,16 @@ def _add_score(subparsers):
 def _add_report(subparsers):
     parser = subparsers.add_parser(
         "report",
-        help="write PNG figures explaining the scores of a folder of images",
+        help="write PNG figures of the scores of a folder of images",
         description=(
             "Score every image under DIR and write to REPORT_DIR: score_histogram.png "
             "(scores with the threshold), extremes.png (input, reconstruction and "
             "residual |x - x_hat| of the k most and k least anomalous images), "
-            "residual_heatmaps.png (residuals of the k most anomalous) and scores.csv. "
+            "residual_heatmaps.png (residuals of the k most anomalous), "
+            "attribution_maps.png (for the k most anomalous, the gradient of the "
+            "quantity the score reads - the latent distance, or the code's distance "
+            "to the training codes - with respect to each pixel: the pixels that "
+            "move the score) and scores.csv. Shows a progress bar while scoring. "
             "Needs matplotlib (the 'plot' extra)."
         ),
     )
@@ -482,13 +477,13 @@ def _add_report(subparsers):
     parser.add_argument("--out", required=True, metavar="REPORT_DIR", help="folder to write")
     parser.add_argument(
         "-k",
-        type=_bounded_int(1, MAX_K),
+        type=bounded_int(1, MAX_K),
         default=5,
         help=f"images shown at each end of the ranking, 1 to {MAX_K} (default 5)",
     )
     parser.add_argument(
         "--dpi",
-        type=_bounded_int(10, MAX_DPI),
+        type=bounded_int(10, MAX_DPI),
         default=100,
         help=f"PNG resolution, 10 to {MAX_DPI} (default 100)",
     )
@@ -501,7 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="GANomaly anomaly detection on folders of images: train on normal "
-        "images, score new ones, and draw why they score as they do.",
+        "images, score new ones, and draw their scores, reconstructions and the pixels "
+        "that move their scores.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)

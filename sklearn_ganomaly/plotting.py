@@ -1,7 +1,11 @@
-"""Pictures of why images score as they do (needs the ``plot`` extra, matplotlib).
+"""Pictures of images, their reconstructions and their scores (the ``plot`` extra).
 
+- :func:`plot_attribution_maps`: per-image maps of the pixels the score is
+  most sensitive to (:func:`attribution_maps`, the gradient of the latent
+  distance, or of the code's distance to the training codes, with respect to
+  each pixel): what moves the score.
 - :func:`plot_residual_heatmaps`: per-image heatmaps of ``|x - x_hat|``, where
-  the reconstruction misses.
+  the reconstruction misses (which need not be what the score reads).
 - :func:`plot_extremes`: input / reconstruction / residual for the
   ``k`` most and ``k`` least anomalous images.
 - :func:`plot_score_histogram`: the distribution of anomaly scores with the
@@ -15,6 +19,7 @@ Images are drawn in the networks' scale (the training range mapped to
 ``[-1, 1]``), so residuals of different images share one colour scale.
 """
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -30,6 +35,8 @@ if TYPE_CHECKING:
     from ._detector import GANomalyDetector
 
 __all__ = [
+    "attribution_maps",
+    "plot_attribution_maps",
     "plot_extremes",
     "plot_residual_heatmaps",
     "plot_roc_curves",
@@ -81,6 +88,177 @@ def residuals(
     inputs = _to_display(detector, X)
     reconstructions = _to_display(detector, detector.reconstruct(X))
     return inputs, reconstructions, np.abs(inputs - reconstructions).mean(axis=-1)
+
+
+#: What each attribution target differentiates, for captions.
+_TARGETS = {
+    "latent_distance": "latent distance mean((z - z_hat)^2)",
+    "code_distance": "cosine distance of the code z to its nearest training codes",
+}
+
+
+def _resolve_target(detector, target):
+    if target == "auto":
+        return "latent_distance" if detector.score_method_ == "latent" else "code_distance"
+    if target not in _TARGETS:
+        raise ValueError(f"target must be 'auto' or one of {list(_TARGETS)}, got {target!r}.")
+    if target == "code_distance" and detector.score_method_ == "latent":
+        raise ValueError(
+            "target='code_distance' needs a detector with a neighbour score_method "
+            "(its reference_codes_); this one has score_method='latent'."
+        )
+    return target
+
+
+def attribution_maps(
+    detector: "GANomalyDetector", X: ArrayLike, *, target: str = "auto"
+) -> np.ndarray:
+    """How strongly each pixel moves the score: ``|d score / d pixel|`` per image.
+
+    The gradient, with respect to the network input (the pixels scaled to
+    ``[-1, 1]``), of the quantity the anomaly score is computed from, in
+    absolute value and summed over channels: bright pixels are those whose
+    change would move the score most.
+
+    Parameters
+    ----------
+    detector : GANomalyDetector
+        A detector fitted on images.
+    X : array-like
+        Images in the layout used at fit.
+    target : {'auto', 'latent_distance', 'code_distance'}, default='auto'
+        What to differentiate. ``'latent_distance'`` is the paper's score
+        ``mean((z - z_hat) ** 2)``; ``'code_distance'`` the cosine distance
+        of the code ``z`` to its ``n_neighbors``-th nearest reference code,
+        which is the ``'latent_knn'`` score and the distance part of
+        ``'latent_knn_lof'`` (the local outlier factor itself is not
+        differentiated). ``'auto'`` picks the one the detector's
+        ``score_method`` reads.
+
+    Returns
+    -------
+    maps : ndarray of shape (n, H, W)
+        Non-negative attributions, float64.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ganomaly import GANomalyDetector
+    >>> from sklearn_ganomaly.plotting import attribution_maps
+    >>> X = load_digits().images[:100]
+    >>> detector = GANomalyDetector(
+    ...     width=4, latent_dim=4, n_epochs=1, score_method="latent", random_state=0
+    ... ).fit(X)
+    >>> attribution_maps(detector, X[:3]).shape
+    (3, 8, 8)
+    """
+    target = _resolve_target(detector, target)
+    X = check_scoring_input(detector, X)
+    if not detector.input_transform_.is_image:
+        raise ValueError("Attribution maps need a detector fitted on images.")
+    # In float64: z and z_hat of a normal image agree to many digits, and
+    # float32 would lose their difference's gradient to cancellation.
+    module = copy.deepcopy(detector.net_.module_).double().eval()
+    device = next(module.parameters()).device
+    references, k = None, 1
+    if target == "code_distance":
+        references = torch.as_tensor(detector.reference_codes_, dtype=torch.float64)
+        references = _unit_rows(references.to(device))
+        k = max(1, min(int(detector.n_neighbors), len(references) - 1))
+    maps = []
+    for start in range(0, len(X), 256):
+        x = detector.input_transform_.to_network(X[start : start + 256], device, torch.float64)
+        x = x.contiguous().requires_grad_(True)
+        with torch.enable_grad():
+            _, z, z_hat = module(x)
+            if references is None:
+                value = torch.mean((z - z_hat) ** 2, dim=1)
+            else:
+                similarity = _unit_rows(z) @ references.T
+                value = 1.0 - torch.topk(similarity, k, dim=1).values[:, -1]
+            (gradient,) = torch.autograd.grad(value.sum(), x)
+        maps.append(gradient.abs().sum(dim=1).to("cpu", torch.float64).numpy())
+    return np.concatenate(maps)
+
+
+def _unit_rows(x):
+    norm = torch.linalg.vector_norm(x, dim=1, keepdim=True)
+    return x / torch.where(norm > 0, norm, torch.ones_like(norm))
+
+
+def plot_attribution_maps(
+    detector: "GANomalyDetector",
+    X: ArrayLike,
+    *,
+    scores: ArrayLike | None = None,
+    titles: Sequence[str] | None = None,
+    n_cols: int = 8,
+    target: str = "auto",
+) -> "Figure":
+    """Maps of the pixels each image's score is most sensitive to.
+
+    Each panel is :func:`attribution_maps` of one image, normalised to its
+    own maximum (the maps of different images differ in scale by orders of
+    magnitude); the figure's title says which quantity was differentiated.
+
+    Parameters
+    ----------
+    detector : GANomalyDetector
+        A detector fitted on images.
+    X : array-like
+        Images in the layout used at fit.
+    scores : array-like of shape (n,) or None, default=None
+        Anomaly scores shown above each panel; computed when None.
+    titles : sequence of str or None, default=None
+        Extra caption per image (a file name, say), shown under the score.
+    n_cols : int, default=8
+        Panels per row.
+    target : {'auto', 'latent_distance', 'code_distance'}, default='auto'
+        What to differentiate (see :func:`attribution_maps`).
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        One panel per image, the image in gray under its map.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ganomaly import GANomalyDetector
+    >>> from sklearn_ganomaly.plotting import plot_attribution_maps
+    >>> X = load_digits().images[:100]
+    >>> detector = GANomalyDetector(
+    ...     width=4, latent_dim=4, n_epochs=1, score_method="latent", random_state=0
+    ... ).fit(X)
+    >>> figure = plot_attribution_maps(detector, X[:4])
+    >>> figure.get_suptitle().startswith("|d score / d pixel|")
+    True
+    """
+    target = _resolve_target(detector, target)
+    maps = attribution_maps(detector, X, target=target)
+    inputs = _to_display(detector, check_scoring_input(detector, X))
+    scores = _scores(detector, X, scores)
+    n = len(maps)
+    n_cols = max(1, min(n_cols, n))
+    n_rows = -(-n // n_cols)
+    figure = _figure((_PANEL_INCHES * n_cols + 0.4, _PANEL_INCHES * n_rows + 0.7))
+    axes = np.atleast_1d(figure.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    for i, ax in enumerate(axes):
+        ax.set_axis_off()
+        if i >= n:
+            continue
+        ax.imshow(np.clip((inputs[i].mean(axis=-1) + 1.0) / 2.0, 0, 1), cmap="gray")
+        ax.imshow(maps[i] / max(float(maps[i].max()), 1e-30), cmap="inferno", alpha=0.7)
+        caption = f"score {scores[i]:.2f}"
+        if titles is not None:
+            caption += f"\n{titles[i]}"
+        ax.set_title(caption, fontsize=7)
+    figure.suptitle(
+        f"|d score / d pixel|: gradient of the {_TARGETS[target]} with respect to each "
+        "pixel (each map scaled to its maximum)",
+        fontsize=8,
+    )
+    return figure
 
 
 def _show_image(ax, image):

@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._checks import flag_undefined_anomaly_scores
 from ._compat import pyod_finish_fit
 from ._detector import GANomalyDetector
+from ._training import callback_params, set_callback_params
 
 __all__ = ["GANomaly", "add_to_ad_engine"]
 
@@ -61,9 +62,11 @@ class GANomaly(BaseDetector):
         stand in for the float and choose the threshold itself.
     **params
         Every other parameter of :class:`sklearn_ganomaly.GANomalyDetector`
-        (``n_epochs``, ``latent_dim``, ``device``, ...), with its default.
-        The adapter's signature is built from the estimator's, so the two
-        always take the same parameters.
+        (``n_epochs``, ``latent_dim``, ``device``, ``warm_start``, ...), with
+        its default. The adapter's signature is built from the estimator's,
+        so the two always take the same parameters. With ``warm_start=True``
+        a second ``fit`` continues training the fitted networks, as
+        :meth:`train_more` does.
 
     Attributes
     ----------
@@ -86,6 +89,11 @@ class GANomaly(BaseDetector):
     array([0, 1])
     """
 
+    # Set in __init__ from the estimator's signature, or by fit.
+    callbacks: Any
+    warm_start: bool
+    detector_: GANomalyDetector
+
     def __init__(self, contamination=0.1, **params):
         unknown = sorted(set(params) - set(_DETECTOR_PARAMETERS))
         if unknown:
@@ -99,6 +107,43 @@ class GANomaly(BaseDetector):
         params = self.get_params(deep=False)
         params.pop("contamination")
         return GANomalyDetector(**params)
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Parameters of the detector; with ``deep``, also its named callbacks'.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also list ``callbacks__<name>`` and ``callbacks__<name>__<param>``.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        if deep:
+            params.update(callback_params(params.get("callbacks")))
+        return params
+
+    def set_params(self, **params: Any) -> "GANomaly":
+        """Set parameters, ``callbacks__<name>__<param>`` ones included.
+
+        Parameters
+        ----------
+        **params : dict
+            As :meth:`GANomalyDetector.set_params` takes them.
+
+        Returns
+        -------
+        self : GANomaly
+            The detector.
+        """
+        nested = {k: params.pop(k) for k in list(params) if k.startswith("callbacks__")}
+        super().set_params(**params)
+        if nested:
+            self.callbacks = set_callback_params(self.callbacks, nested)
+        return self
 
     def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> "GANomaly":
         """Fit GANomaly on ``X`` (assumed mostly normal); ``y`` is ignored.
@@ -116,11 +161,58 @@ class GANomaly(BaseDetector):
             The fitted detector.
         """
         _check_contamination(self.contamination)
-        self.detector_ = self._make_detector().fit(X)
+        if self.warm_start and hasattr(self, "detector_"):
+            params = self.get_params(deep=False)
+            params.pop("contamination")
+            self.detector_.set_params(**params).fit(X)
+        else:
+            self.detector_ = self._make_detector().fit(X)
+        return self._finish_fit(y)
+
+    def _finish_fit(self, y):
         # Leave-one-out for neighbour scores: a training row is never its own neighbour.
         self.decision_scores_ = self.detector_.train_anomaly_scores_
         pyod_finish_fit(self, y)
         return self
+
+    def train_more(self, X: ArrayLike, epochs: int | None = None) -> "GANomaly":
+        """Train the fitted networks for more epochs, as PyOD's ALAD does.
+
+        Continues from the fitted weights and optimizer states (``fit`` with
+        ``warm_start=True``), then refits the score normalisation,
+        ``decision_scores_``, ``threshold_`` and ``labels_`` on ``X``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training data in the layout used at fit.
+        epochs : int or None, default=None
+            Epochs to add; None adds ``n_epochs``.
+
+        Returns
+        -------
+        self : GANomaly
+            The detector, trained on.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_ganomaly.pyod import GANomaly
+        >>> X = np.random.RandomState(0).normal(size=(100, 4))
+        >>> clf = GANomaly(n_epochs=1, width=4, random_state=0).fit(X)
+        >>> len(clf.train_more(X, epochs=2).detector_.history_)
+        3
+        """
+        check_is_fitted(self, ["detector_"])
+        _check_contamination(self.contamination)
+        detector = self.detector_
+        saved = detector.get_params(deep=False)
+        more = {"warm_start": True, **({} if epochs is None else {"n_epochs": epochs})}
+        try:
+            detector.set_params(**more).fit(X)
+        finally:
+            detector.set_params(**{k: saved[k] for k in more})
+        return self._finish_fit(None)
 
     def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Anomaly scores of ``X``: higher = more abnormal.

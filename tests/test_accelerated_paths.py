@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_ganomaly import GANomalyDetector
+from sklearn_ganomaly import GANomalyDetector, _detector
 from sklearn_ganomaly.networks import Discriminator, Generator
 
 TINY = dict(width=8, latent_dim=8, n_epochs=1, batch_size=32, random_state=0, device="cpu")
+#: The float32 reference the accelerated paths are compared with.
+FP32 = dict(TINY, precision="fp32")
 
 
 def _conv_weights(module):
@@ -24,7 +26,7 @@ def images(digits_images):
 
 @pytest.fixture(scope="module")
 def reference(images):
-    return GANomalyDetector(**TINY).fit(images)
+    return GANomalyDetector(**FP32).fit(images)
 
 
 @pytest.fixture(scope="module")
@@ -32,16 +34,20 @@ def reference_distances(reference, images):
     return reference.latent_distance(images)
 
 
-def test_auto_settings_are_plain_float32_on_cpu(reference):
-    # 'auto' precision and layout on a CPU: no autocast, row-major weights.
-    assert reference.net_.autocast_dtype is None
-    weights = _conv_weights(reference.net_.module_)
+def test_auto_settings_on_cpu(images, monkeypatch):
+    # 'auto' on a CPU: bfloat16 autocast only where the CPU computes it natively,
+    # row-major float32 weights either way.
+    for native in (False, True):
+        monkeypatch.setattr(_detector, "cpu_has_native_bf16", lambda native=native: native)
+        model = GANomalyDetector(**{**TINY, "n_epochs": 1}).fit(images[:64])
+        assert model.net_.autocast_dtype == (torch.bfloat16 if native else None)
+    weights = _conv_weights(model.net_.module_)
     assert weights and all(w.dtype == torch.float32 for w in weights)
     assert all(w.is_contiguous() for w in weights)
 
 
 def test_channels_last_matches_the_default_layout(images, reference_distances):
-    model = GANomalyDetector(**TINY, channels_last=True).fit(images)
+    model = GANomalyDetector(**FP32, channels_last=True).fit(images)
     weights = _conv_weights(model.net_.module_)
     assert all(w.is_contiguous(memory_format=torch.channels_last) for w in weights)
     assert not all(w.is_contiguous() for w in weights)
@@ -59,7 +65,7 @@ def test_bf16_autocast_trains_close_to_float32(images, reference_distances):
 
 
 def test_compiled_training_matches_eager_and_pickles(images, reference_distances):
-    model = GANomalyDetector(**TINY, compile=True).fit(images)
+    model = GANomalyDetector(**FP32, compile=True).fit(images)
     np.testing.assert_allclose(model.latent_distance(images), reference_distances, rtol=1e-4)
     # The compiled wrappers are dropped after training: plain modules remain.
     assert type(model.net_.module_) is Generator

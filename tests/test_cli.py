@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sklearn_ganomaly import load
+from sklearn_ganomaly import GANomalyDetector, load
 from sklearn_ganomaly.cli import main
 
 # Digits 0 are normal, digits 1 abnormal. Enough optimiser steps (30 epochs
@@ -65,6 +65,17 @@ def test_train_writes_a_loadable_model(workspace, capsys):
     assert detector.n_epochs == 30
 
 
+def test_training_options_follow_the_estimator(workspace, tmp_path):
+    root, _ = workspace
+    model = tmp_path / "latent.pt"
+    args = ["train", str(root / "normal"), "--out", str(model), "--size", "8", *TRAIN]
+    assert main([*args, "--score-method", "latent", "--epochs", "auto"]) == 0
+    detector = load(model)
+    assert detector.score_method == "latent" and detector.n_epochs == "auto"
+    # Options left out take the estimator's defaults.
+    assert load(workspace[1]).score_method == GANomalyDetector().score_method
+
+
 def test_score_csv_ranks_abnormal_images_higher(workspace, capsys):
     root, model = workspace
     out = root / "scores.csv"
@@ -106,13 +117,25 @@ def test_report_writes_readable_pngs(workspace, capsys):
     out = root / "report"
     args = ["report", str(root / "test"), "--model", str(model), "--out", str(out), "-k", "3"]
     assert main(args) == 0
-    for name in ("score_histogram.png", "extremes.png", "residual_heatmaps.png"):
+    figures = ("score_histogram.png", "extremes.png", "residual_heatmaps.png")
+    for name in (*figures, "attribution_maps.png"):
         with Image.open(out / name) as image:
             image.verify()
             assert image.format == "PNG"
         with Image.open(out / name) as image:
             assert min(image.size) > 100
     assert len(_read_csv(out / "scores.csv")) == 60
+
+
+@pytest.mark.parametrize("command", ["score", "report"])
+def test_progress_bar_while_scoring_unless_quiet(workspace, tmp_path, capsys, command):
+    root, model = workspace
+    out = ["--csv", str(tmp_path / "s.csv")] if command == "score" else ["--out", str(tmp_path)]
+    args = [command, str(root / "test"), "--model", str(model), *out]
+    assert main(args) == 0
+    assert "Scoring" in capsys.readouterr().err
+    assert main([*args, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def _mixed_sizes(root):

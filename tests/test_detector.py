@@ -14,7 +14,15 @@ from skorch.callbacks import EarlyStopping
 from sklearn_ganomaly import GANomalyDetector
 from sklearn_ganomaly._training import resolve_device
 
-TINY = dict(width=8, latent_dim=8, n_epochs=2, batch_size=32, random_state=0, device="cpu")
+TINY = dict(
+    width=8,
+    latent_dim=8,
+    n_epochs=2,
+    batch_size=32,
+    score_method="latent",
+    random_state=0,
+    device="cpu",
+)
 
 
 @pytest.fixture(scope="module")

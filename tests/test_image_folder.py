@@ -111,3 +111,10 @@ def test_missing_and_empty_folders(tmp_path):
 def test_bad_arguments(folder, kwargs, match):
     with pytest.raises(ValueError, match=match):
         load_image_folder(folder, **kwargs)
+
+
+def test_size_defaults_to_the_files_own_as_the_command_line_does(tmp_path):
+    for i in range(2):
+        Image.fromarray(np.full((6, 9), 10 * i, np.uint8)).save(tmp_path / f"{i}.png")
+    images, paths = load_image_folder(tmp_path)
+    assert images.shape == (2, 6, 9) and len(paths) == 2

@@ -1,38 +1,58 @@
-"""ONNX export: onnxruntime's latent distances match the estimator's."""
+"""ONNX export: the graph takes the caller's raw samples and scores as the estimator does."""
 
 import numpy as np
 import pytest
 
 from sklearn_ganomaly import GANomalyDetector
-from sklearn_ganomaly._onnx import onnx_input
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-TINY = dict(width=8, latent_dim=8, n_epochs=1, batch_size=32, random_state=0, device="cpu")
+TINY = dict(
+    width=8,
+    latent_dim=8,
+    n_epochs=1,
+    batch_size=32,
+    random_state=0,
+    device="cpu",
+    score_method="latent",
+)
+
+LAYOUTS = ["images", "channels-last-rgb", "flat-pixels", "table", "table-knn"]
 
 
-@pytest.fixture(scope="module", params=["images", "channels-last-rgb", "table"])
-def exported(request, digits_images, blobs, tmp_path_factory):
+def _data(name, digits_images, blobs):
     images = digits_images[0][:150]
-    X = {
-        "images": images,
-        "channels-last-rgb": np.stack([images, images[:, ::-1], images], axis=-1),
-        "table": blobs,
-    }[request.param]
-    detector = GANomalyDetector(**TINY).fit(X)
-    path = detector.export_onnx(tmp_path_factory.mktemp("onnx") / "model.onnx")
+    if name == "images":
+        return images * 16.0, {}  # 0-256 raw pixel units, not [0, 1]
+    if name == "channels-last-rgb":
+        return np.stack([images, images[:, ::-1], images], axis=-1), {}
+    if name == "flat-pixels":
+        return images.reshape(len(images), -1), {"image_shape": (1, 8, 8)}
+    if name == "table-knn":
+        return blobs * 100.0 + 7.0, {"score_method": "latent_knn", "n_neighbors": 2}
+    return blobs * 100.0 + 7.0, {}  # far from standardised units
+
+
+@pytest.fixture(scope="module", params=LAYOUTS)
+def exported(request, digits_images, blobs, tmp_path_factory):
+    X, params = _data(request.param, digits_images, blobs)
+    detector = GANomalyDetector(**{**TINY, **params}).fit(X)
+    path = detector.export_onnx(
+        tmp_path_factory.mktemp("onnx") / "model.onnx", latent_distance=True
+    )
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return detector, X, path, session
 
 
 @pytest.mark.parametrize("n", [1, 7, 64])
-def test_latent_distances_match(exported, n):
+def test_raw_samples_score_as_the_estimator_does(exported, n):
     detector, X, _, session = exported
-    distance, score = session.run(None, {"input": onnx_input(detector, X[:n])})
+    score, distance = session.run(None, {"input": X[:n].astype(np.float32)})
     assert distance.shape == score.shape == (n,)
-    np.testing.assert_allclose(distance, detector.latent_distance(X[:n]), rtol=1e-4)
-    np.testing.assert_allclose(score, detector.anomaly_score(X[:n]), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(distance, detector.latent_distance(X[:n]), rtol=1e-3, atol=1e-6)
+    expected = detector.anomaly_score(X[:n])
+    np.testing.assert_allclose(score, expected, rtol=1e-3, atol=1e-3 * np.ptp(expected) + 1e-4)
 
 
 def test_graph_signature_and_metadata(exported):
@@ -43,17 +63,32 @@ def test_graph_signature_and_metadata(exported):
     assert graph_input.name == "input"
     dims = graph_input.type.tensor_type.shape.dim
     assert dims[0].dim_param  # the batch axis is symbolic
-    assert [d.dim_value for d in dims[1:]] == list(detector.input_transform_.network_shape)
-    assert [o.name for o in model.graph.output] == ["latent_distance", "anomaly_score"]
+    assert tuple(d.dim_value for d in dims[1:]) == detector.input_shape_
+    assert [o.name for o in model.graph.output] == ["anomaly_score", "latent_distance"]
     metadata = {p.key: p.value for p in model.metadata_props}
     assert float(metadata["anomaly_threshold"]) == -detector.offset_
-    assert metadata["input_layout"] == ("NCHW" if detector.input_transform_.is_image else "ND")
+    assert metadata["score_method"] == detector.score_method
 
 
-def test_input_helper_applies_the_fitted_scaling(exported):
-    detector, X, _, _ = exported
-    x = onnx_input(detector, X[:3])
-    assert x.dtype == np.float32
-    assert x.shape == (3, *detector.input_transform_.network_shape)
-    if detector.input_transform_.is_image:
-        assert x.min() >= -1 - 1e-6 and x.max() <= 1 + 1e-6
+def test_a_wrong_shape_fails_in_the_runtime_with_the_declared_shape(exported):
+    detector, X, _, session = exported
+    wrong = np.zeros((2, *[s + 1 for s in detector.input_shape_]), np.float32)
+    with pytest.raises(Exception, match="(?i)invalid dimensions|expected"):
+        session.run(None, {"input": wrong})
+
+
+def test_the_score_is_the_only_output_by_default(blobs, tmp_path):
+    detector = GANomalyDetector(**TINY).fit(blobs)
+    path = detector.export_onnx(tmp_path / "score.onnx")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["anomaly_score"]
+    (score,) = session.run(None, {"input": blobs[:5].astype(np.float32)})
+    np.testing.assert_allclose(score, detector.anomaly_score(blobs[:5]), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("score_method", ["latent_lof", "latent_knn_lof"])
+def test_lof_scores_are_refused_naming_score_method(blobs, tmp_path, score_method):
+    detector = GANomalyDetector(**{**TINY, "score_method": score_method}).fit(blobs)
+    with pytest.raises(ValueError, match=f"score_method={score_method!r}"):
+        detector.export_onnx(tmp_path / "lof.onnx")
+    assert not (tmp_path / "lof.onnx").exists()

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from sklearn_ganomaly import GANomalyDetector
@@ -118,3 +119,47 @@ def test_scores_of_wrong_length_are_refused(gray):
 def test_core_import_does_not_load_matplotlib():
     code = "import sys, sklearn_ganomaly; sys.exit('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
+@pytest.mark.parametrize("score_method", ["latent", "latent_knn"])
+def test_attribution_maps_are_the_gradient_of_what_the_score_reads(digits_images, score_method):
+    X = digits_images[0][:120]
+    detector = GANomalyDetector(**{**TINY, "score_method": score_method}).fit(X)
+    maps = plotting.attribution_maps(detector, X[:3])
+    assert maps.shape == (3, 8, 8) and np.all(maps >= 0) and maps.max() > 0
+    # A central finite difference on the most influential pixel, in float64.
+    module = detector.net_.module_.double().eval()
+    try:
+        n = int(np.argmax(maps.max(axis=(1, 2))))
+        x = detector.input_transform_.to_network(X[n : n + 1], "cpu", torch.float64)
+        i, j = np.unravel_index(np.argmax(maps[n]), maps[n].shape)
+        step = 1e-4
+
+        def target(x):
+            _, z, z_hat = module(x)
+            if score_method == "latent":
+                return float(torch.mean((z - z_hat) ** 2))
+            refs = torch.as_tensor(detector.reference_codes_, dtype=torch.float64)
+            cosine = torch.nn.functional.cosine_similarity(z, refs)
+            return float(1 - cosine.max())
+
+        up, down = x.clone(), x.clone()
+        up[0, 0, i, j] += step
+        down[0, 0, i, j] -= step
+        slope = (target(up) - target(down)) / (2 * step)
+    finally:
+        module.float()
+    assert abs(slope) == pytest.approx(maps[n, i, j], rel=0.05)
+
+
+def test_attribution_figure_says_which_map_it_shows(gray):
+    detector, X = gray
+    figure = plotting.plot_attribution_maps(detector, X[:3], titles=["a", "b", "c"])
+    expected = "latent distance" if detector.score_method == "latent" else "nearest training"
+    assert expected in figure.get_suptitle()
+    assert len([ax for ax in figure.axes if ax.get_title()]) == 3
+    figure = plotting.plot_attribution_maps(detector, X[:3], target="latent_distance")
+    assert "latent distance mean((z - z_hat)^2)" in figure.get_suptitle()
+    latent = GANomalyDetector(**{**TINY, "score_method": "latent"}).fit(X)
+    with pytest.raises(ValueError, match="code_distance"):
+        plotting.attribution_maps(latent, X[:3], target="code_distance")

@@ -128,3 +128,16 @@ def test_neighbour_count_is_capped_by_the_reference_size():
 def test_paper_config_is_the_latent_distance_on_the_paper_networks():
     model = GANomalyDetector(**PAPER_CONFIG)
     assert model.score_method == "latent" and model.width == 64 and model.n_epochs == 15
+
+
+def test_pyod_adapter_uses_leave_one_out_training_scores(normal_and_test):
+    pytest.importorskip("pyod")
+    from sklearn_ganomaly.pyod import GANomaly
+
+    X_train, X_test, _ = normal_and_test
+    params = {k: v for k, v in TINY.items()}
+    clf = GANomaly(**params, score_method="latent_knn", contamination=0.1).fit(X_train)
+    np.testing.assert_allclose(clf.decision_scores_, clf.detector_.train_anomaly_scores_)
+    # 10% of the training rows above the threshold, as PyOD's contract says.
+    assert np.mean(clf.labels_) == pytest.approx(0.1, abs=2 / len(X_train))
+    assert clf.predict(X_test).shape == (len(X_test),)

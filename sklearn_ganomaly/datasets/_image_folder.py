@@ -101,7 +101,7 @@ def _read_image(path, mode, size):
 def load_image_folder(
     path: str | os.PathLike[str],
     *,
-    size: int | tuple[int, int] | None,
+    size: int | tuple[int, int] | None = None,
     mode: str = "L",
     on_error: str = "raise",
 ) -> tuple[np.ndarray, list[str]]:
@@ -113,11 +113,11 @@ def load_image_folder(
         Folder to search; sub-folders are searched too. Files ending in
         ``.png``, ``.jpg``, ``.jpeg``, ``.bmp``, ``.tif`` or ``.tiff`` (any
         case) are read; hidden files and other files are ignored.
-    size : int, (height, width) or None
+    size : int, (height, width) or None, default=None
         Size every image is resized to (bilinear). An int means a square.
         Note the order, that of the returned array, not Pillow's
         ``(width, height)``. ``None`` keeps the files' own size, which must
-        then be the same for all of them.
+        then be the same for all of them (the command line's default too).
     mode : {'L', 'RGB'}, default='L'
         ``'L'`` converts to 8-bit grayscale, ``'RGB'`` to three channels.
     on_error : {'raise', 'skip'}, default='raise'
