@@ -43,6 +43,7 @@ test: test-latest test-oldest
 
 test-latest: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy sklearn_ganomaly
 	$(BIN)/python -m pytest
 
@@ -51,6 +52,7 @@ test-oldest: venv-oldest
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The documentation site, offline and with warnings as errors, into
 # docs/_build/html; it runs every example of the gallery (2-3 minutes). One

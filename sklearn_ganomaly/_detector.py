@@ -668,8 +668,7 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         latent, codes = self._latent_and_codes(X)
         if not (np.all(np.isfinite(latent)) and np.all(np.isfinite(codes))):
             raise FloatingPointError(
-                "Training produced a model whose latent codes are not finite; "
-                "lower learning_rate."
+                "Training produced a model whose latent codes are not finite; lower learning_rate."
             )
         if self.score_method_ == "latent":
             raw = latent

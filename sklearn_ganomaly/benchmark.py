@@ -158,11 +158,7 @@ def _fit_and_score(name, X_train, X_test, seed, ganomaly_params):
         model.fit(X_fit)
         fit_s = time.perf_counter() - start
         start = time.perf_counter()
-        scores = (
-            model.anomaly_score(X_score)
-            if ours
-            else model.decision_function(X_score)
-        )
+        scores = model.anomaly_score(X_score) if ours else model.decision_function(X_score)
         score_s = time.perf_counter() - start
     return model, np.asarray(scores, dtype=float), fit_s, score_s
 

@@ -24,9 +24,7 @@ from pyod.utils.utility import standardizer  # noqa: E402
 from sklearn_ganomaly import GANomalyDetector  # noqa: E402
 from sklearn_ganomaly.pyod import GANomaly, add_to_ad_engine  # noqa: E402
 
-TINY = dict(
-    width=16, n_epochs=5, batch_size=32, learning_rate=2e-3, random_state=0, device="cpu"
-)
+TINY = dict(width=16, n_epochs=5, batch_size=32, learning_rate=2e-3, random_state=0, device="cpu")
 ROC_FLOOR = 0.8  # generate_data's outliers are uniform noise around Gaussian inliers
 
 
@@ -77,6 +75,7 @@ def test_prediction_proba(clf, data, method):
     assert proba.shape == (len(data[1]), 2)
     assert proba.min() >= 0 and proba.max() <= 1
     assert_allclose(proba.sum(axis=1), 1)
+
 
 def test_adapter_takes_the_estimators_parameters_and_defaults():
     detector = inspect.signature(GANomalyDetector).parameters

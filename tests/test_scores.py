@@ -80,9 +80,7 @@ def test_training_scores_are_leave_one_out(fitted, normal_and_test):
     np.testing.assert_allclose(model.train_anomaly_scores_, slope * loo + intercept, atol=1e-6)
 
 
-def test_neighbour_scores_beat_the_latent_distance_on_a_held_out_digit(
-    fitted, normal_and_test
-):
+def test_neighbour_scores_beat_the_latent_distance_on_a_held_out_digit(fitted, normal_and_test):
     _, X_test, y_test = normal_and_test
     aucs = {s: roc_auc_score(y_test, m.anomaly_score(X_test)) for s, m in fitted.items()}
     assert aucs["latent_knn"] > 0.85, aucs
