@@ -35,15 +35,14 @@ from ._inputs import fit_input_transform
 from ._persistence import inconsistent_model, read_model, save_detector
 from ._training import (
     BestEpoch,
+    CallbackParamsMixin,
     EpochProgressBar,
     GANomalyNet,
     TrainingBudget,
     TrainingData,
     TrainingDivergedError,
-    callback_params,
     cpu_has_native_bf16,
     resolve_device,
-    set_callback_params,
     still_improving,
 )
 from ._version import __version__
@@ -103,7 +102,7 @@ def _seed_from(random_state):
     return int(random_state)
 
 
-class GANomalyDetector(OutlierMixin, BaseEstimator):
+class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
     """GANomaly anomaly detector trained on normal data only.
 
     GANomaly (Akcay et al., ACCV 2018) trains an encoder-decoder-encoder
@@ -713,47 +712,6 @@ class GANomalyDetector(OutlierMixin, BaseEstimator):
         if self.score_method != "auto":
             return self.score_method
         return "latent_knn_lof" if self.input_transform_.is_image else "latent"
-
-    def get_params(self, deep=True):
-        """Parameters of the detector; with ``deep``, also its named callbacks'.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also list ``callbacks__<name>`` and ``callbacks__<name>__<param>``
-            for each callback, as skorch's nets do.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        params = super().get_params(deep=deep)
-        if deep:
-            params.update(callback_params(self.callbacks))
-        return params
-
-    def set_params(self, **params):
-        """Set parameters, among them ``callbacks__<name>__<param>`` ones.
-
-        Parameters
-        ----------
-        **params : dict
-            Detector parameters, and as in skorch ``callbacks__<name>__<param>``
-            (a parameter of the callback named ``<name>``, or of class
-            ``<name>`` when it was given without a name) or
-            ``callbacks__<name>`` (a new callback for that name; None drops it).
-
-        Returns
-        -------
-        self : GANomalyDetector
-            The detector.
-        """
-        nested = {k: params.pop(k) for k in list(params) if k.startswith("callbacks__")}
-        super().set_params(**params)
-        if nested:
-            self.callbacks = set_callback_params(self.callbacks, nested)
-        return self
 
     @property
     def history_(self):

@@ -40,6 +40,7 @@ from .losses import GeneratorLoss, discriminator_loss
 from .networks import dcgan_init_
 
 __all__ = [
+    "CallbackParamsMixin",
     "BestLosses",
     "DiscriminatorScheduler",
     "GANomalyNet",
@@ -675,3 +676,53 @@ def set_callback_params(callbacks, params):
             callback.set_params(**values)
         entries[i] = (entry[0], callback) if isinstance(entry, tuple) else callback
     return [e for e in entries if (e[1] if isinstance(e, tuple) else e) is not None]
+
+
+class CallbackParamsMixin:
+    """``get_params``/``set_params`` that reach into named callbacks, as skorch's do.
+
+    ``get_params(deep=True)`` adds ``callbacks__<name>`` and
+    ``callbacks__<name>__<param>`` for each callback, and ``set_params``
+    takes them, so ``GridSearchCV`` can tune a callback's parameter.
+    """
+
+    def get_params(self, deep=True):
+        """Parameters of the estimator; with ``deep``, also its named callbacks'.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also list ``callbacks__<name>`` and ``callbacks__<name>__<param>``
+            for each callback, as skorch's nets do.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        if deep:
+            params.update(callback_params(params.get("callbacks")))
+        return params
+
+    def set_params(self, **params):
+        """Set parameters, among them ``callbacks__<name>__<param>`` ones.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, and as in skorch ``callbacks__<name>__<param>``
+            (a parameter of the callback named ``<name>``, or of class
+            ``<name>`` when it was given without a name) or
+            ``callbacks__<name>`` (a new callback for that name; None drops it).
+
+        Returns
+        -------
+        self : estimator
+            The estimator.
+        """
+        nested = {k: params.pop(k) for k in list(params) if k.startswith("callbacks__")}
+        super().set_params(**params)
+        if nested:
+            self.callbacks = set_callback_params(self.callbacks, nested)
+        return self

@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._checks import flag_undefined_anomaly_scores
 from ._compat import pyod_finish_fit
 from ._detector import GANomalyDetector
-from ._training import callback_params, set_callback_params
+from ._training import CallbackParamsMixin
 
 __all__ = ["GANomaly", "add_to_ad_engine"]
 
@@ -50,7 +50,7 @@ def _check_contamination(contamination):
         )
 
 
-class GANomaly(BaseDetector):
+class GANomaly(CallbackParamsMixin, BaseDetector):
     """GANomaly (Akcay et al., ACCV 2018) with PyOD's detector interface.
 
     Parameters
@@ -107,43 +107,6 @@ class GANomaly(BaseDetector):
         params = self.get_params(deep=False)
         params.pop("contamination")
         return GANomalyDetector(**params)
-
-    def get_params(self, deep: bool = True) -> dict:
-        """Parameters of the detector; with ``deep``, also its named callbacks'.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also list ``callbacks__<name>`` and ``callbacks__<name>__<param>``.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        params = super().get_params(deep=deep)
-        if deep:
-            params.update(callback_params(params.get("callbacks")))
-        return params
-
-    def set_params(self, **params: Any) -> "GANomaly":
-        """Set parameters, ``callbacks__<name>__<param>`` ones included.
-
-        Parameters
-        ----------
-        **params : dict
-            As :meth:`GANomalyDetector.set_params` takes them.
-
-        Returns
-        -------
-        self : GANomaly
-            The detector.
-        """
-        nested = {k: params.pop(k) for k in list(params) if k.startswith("callbacks__")}
-        super().set_params(**params)
-        if nested:
-            self.callbacks = set_callback_params(self.callbacks, nested)
-        return self
 
     def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> "GANomaly":
         """Fit GANomaly on ``X`` (assumed mostly normal); ``y`` is ignored.
