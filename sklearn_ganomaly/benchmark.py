@@ -380,7 +380,8 @@ def _configure(parser):
     parser.add_argument(
         "--detectors",
         default=None,
-        help=f"comma-separated: GANomaly and PyOD names ({', '.join(PYOD_DETECTORS)}), or 'all'",
+        help="comma-separated: GANomaly (the defaults), GANomaly-paper (PAPER_CONFIG) "
+        f"and PyOD names ({', '.join(PYOD_DETECTORS)}), or 'all'",
     )
     parser.add_argument(
         "--epochs",

@@ -129,3 +129,21 @@ def test_pyod_fits_are_seeded_without_touching_global_generators(digits_subset):
     np.testing.assert_array_equal(np.random.get_state()[1], states[0])
     assert random.getstate() == states[1]
     assert torch.equal(torch.get_rng_state(), states[2])
+
+
+def test_paper_configuration_runs_beside_the_defaults(digits_subset, monkeypatch):
+    # A small stand-in for PAPER_CONFIG keeps the test fast; the wiring is what counts.
+    small_paper = dict(score_method="latent", width=4, latent_dim=4, n_epochs=1)
+    monkeypatch.setattr(benchmark, "PAPER_CONFIG", small_paper)
+    X, y = digits_subset
+    records, artefacts = benchmark.run_benchmark(
+        X,
+        y,
+        classes=[0],
+        seeds=[0],
+        detectors=["GANomaly-paper"],
+        ganomaly_params={"device": "cpu", "width": 999},
+        progress=False,
+    )
+    assert [r["detector"] for r in records] == ["GANomaly-paper"]
+    assert 0 <= records[0]["auc"] <= 1 and records[0]["best_epoch"] == 1
