@@ -1,8 +1,5 @@
 """``GANomalyDetector``: GANomaly under scikit-learn's outlier-detector contract."""
 
-import copy
-import warnings
-from functools import partial
 from numbers import Integral, Real
 from os import PathLike
 from pathlib import Path
@@ -11,7 +8,6 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, OutlierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.history import History
 
@@ -24,59 +20,22 @@ from ._checks import (
     check_pickle_version,
     check_sample_shape,
     check_scoring_input,
-    check_training_outcome,
-    finish_interrupted_training,
     flag_undefined_decisions,
     unfitted_on_error,
 )
-from ._code_scores import CodeScore, RobustScale, reference_subset
-from ._compat import Interval, StrOptions, fit_context, uncompiled
+from ._compat import Interval, StrOptions, fit_context
+from ._fitting import TrainingMixin, _seed_from
 from ._inputs import fit_input_transform
 from ._persistence import inconsistent_model, read_model, save_detector
+from ._readout import SCORES, ScoringMixin
 from ._training import (
-    BestEpoch,
     CallbackParamsMixin,
-    EpochProgressBar,
-    GANomalyNet,
-    TrainingBudget,
-    TrainingData,
-    TrainingDivergedError,
-    cpu_has_native_bf16,
     resolve_device,
-    still_improving,
 )
 from ._version import __version__
-from .losses import ENCODER_LOSSES, GeneratorLoss
-from .networks import build_networks, dcgan_init_
+from .losses import ENCODER_LOSSES
 
 __all__ = ["PAPER_CONFIG", "GANomalyDetector", "load"]
-
-#: Consistency constant that turns a median absolute deviation into a
-#: standard deviation for normally distributed data.
-_MAD_TO_SD = 1.4826
-
-#: Rows scored per forward pass; large batches amortise per-call overhead.
-_MIN_SCORING_BATCH = 256
-
-#: At ``verbose=1``, scoring, encoding and reconstructing more samples than
-#: this shows a progress bar (at ``verbose >= 2``, any number does).
-PROGRESS_MIN_SAMPLES = 10_000
-
-#: ``n_epochs='auto'``: optimizer steps always taken, the most allowed, and the
-#: patience (epochs) and relative tolerance of the stop on the validation loss.
-AUTO_MIN_STEPS = 500
-AUTO_MAX_STEPS = 4000
-AUTO_PATIENCE = 3
-AUTO_TOL = 0.01
-
-#: The neighbour components of each code-based score: (kind, n_neighbors);
-#: None stands for the ``n_neighbors`` parameter.
-_SCORE_COMPONENTS = {
-    "latent_knn": [("knn", None)],
-    "latent_lof": [("lof", 10)],
-    "latent_knn_lof": [("knn", None), ("lof", 10)],
-}
-SCORES = ("latent", *_SCORE_COMPONENTS)
 
 #: The paper's configuration (Akcay et al., 2018, with the authors' learning
 #: rate): DCGAN width 64, a 100-dimensional code, 15 epochs, scored by the
@@ -93,16 +52,9 @@ PAPER_CONFIG = {
 }
 
 
-def _seed_from(random_state):
-    """An integer seed from ``random_state`` that leaves numpy's global RNG alone."""
-    if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(np.iinfo(np.int32).max))
-    return int(random_state)
-
-
-class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
+class GANomalyDetector(
+    CallbackParamsMixin, TrainingMixin, ScoringMixin, OutlierMixin, BaseEstimator
+):
     """GANomaly anomaly detector trained on normal data only.
 
     GANomaly (Akcay et al., ACCV 2018) trains an encoder-decoder-encoder
@@ -424,295 +376,6 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
         self.net_ = self._assemble_net(torch_generator, n_train=len(train_index))
         return self._train(X, train_index, valid_index, seed)
 
-    def _continue_fit(self, X):
-        """``fit`` with ``warm_start=True`` on a fitted detector: train on."""
-        X = validate_data(
-            self, X, allow_nd=True, dtype="numeric", ensure_min_samples=2, reset=False
-        )
-        self.input_transform_.check_shape(X, type(self).__name__)
-        check_fit_values(X, self.input_transform_.is_image)
-        self._check_warm_start()
-        seed = _seed_from(self.random_state)
-        train_index, valid_index = self._split(len(X), seed)
-        net = self.net_
-        # Another batch order than the first fit's, reproducible from the seed.
-        net.torch_generator = torch.Generator().manual_seed(seed + len(net.history_))
-        for optimizer in (net.optimizer_, net.optimizer_discriminator_):
-            for group in optimizer.param_groups:
-                group["lr"], group["betas"] = self.learning_rate, (self.beta1, 0.999)
-        for name in ("w_adv", "w_con", "w_enc", "encoder_loss"):
-            setattr(net, f"criterion__{name}", getattr(self, name))
-            setattr(net.criterion_, name, getattr(self, name))
-        max_epochs = self._max_epochs(len(train_index))
-        # Quietly: skorch announces re-initialised callbacks at verbose > 0.
-        net.set_params(verbose=0)
-        net.set_params(
-            callbacks=self._callback_list(max_epochs),
-            max_epochs=max_epochs,
-            batch_size=self.batch_size,
-        )
-        net.verbose = self.verbose
-        return self._train(X, train_index, valid_index, seed)
-
-    def _check_warm_start(self):
-        """Refuse parameter changes that a fitted model cannot continue with."""
-        network_shape = self.input_transform_.network_shape
-        changes = []
-        if self._resolve_latent_dim(network_shape) != self.latent_dim_:
-            changes.append(f"latent_dim (fitted with {self.latent_dim_})")
-        with torch.device("meta"):
-            generator, _ = build_networks(network_shape, self.latent_dim_, self.width)
-        fitted = {k: tuple(v.shape) for k, v in self.net_.module_.state_dict().items()}
-        if {k: tuple(v.shape) for k, v in generator.state_dict().items()} != fitted:
-            changes.append("width")
-        if resolve_device(self.device) != self.device_:
-            changes.append(f"device (fitted on {self.device_!r})")
-        if changes:
-            raise ValueError(
-                f"warm_start=True continues the fitted networks, but {' and '.join(changes)} "
-                "changed; restore them, or set warm_start=False to train afresh."
-            )
-
-    def _train(self, X, train_index, valid_index, seed):
-        """Train ``net_`` on ``X``, keep the chosen epoch, fit the score normalisation."""
-        data = TrainingData(
-            X,
-            train_index,
-            valid_index,
-            partial(
-                self.input_transform_.to_network,
-                device=self.device_,
-                channels_last=self._use_channels_last(),
-            ),
-        )
-        best = dict(self.net_.callbacks_)["best_epoch"]
-        try:
-            # Not fit: it would re-initialise the net, and warm starts continue it.
-            self.net_.partial_fit(data)
-        except TrainingDivergedError as error:
-            self.net_.notify("on_train_end", X=data, y=None)
-            if best.best_epoch_ is None:
-                raise
-            warnings.warn(
-                f"{error} Keeping the weights of epoch {best.best_epoch_}.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        finish_interrupted_training(self.net_, best.best_epoch_)
-        self.net_.interrupt_ = None  # drop the traceback and the frames it holds
-        self.net_.drop_batch_rows()
-        self.best_epoch_ = int(best.best_epoch_)
-        self._warn_if_undertrained(len(train_index))
-        self._uncompile_networks()
-        self._fit_score_normalisation(X, seed)
-        check_training_outcome(self, X)
-        return self
-
-    def _steps_per_epoch(self, n_train):
-        # A final batch of one row is dropped (BatchNorm needs two).
-        return max(1, n_train // self.batch_size + (n_train % self.batch_size > 1))
-
-    def _max_epochs(self, n_train):
-        if self.n_epochs != "auto":
-            return self.n_epochs
-        return max(1, -(-AUTO_MAX_STEPS // self._steps_per_epoch(n_train)))
-
-    def _warn_if_undertrained(self, n_train):
-        history = self.net_.history_
-        steps = self._steps_per_epoch(n_train) * len(history)
-        if self.n_epochs != "auto" and steps < AUTO_MIN_STEPS:
-            reason = (
-                f"only {steps} optimizer steps were taken ({len(history)} epochs of "
-                f"{n_train} rows), fewer than the {AUTO_MIN_STEPS} that n_epochs='auto' "
-                "always takes"
-            )
-        elif not history[-1].get("stopped_early") and still_improving(history):
-            reason = (
-                f"training ended after {len(history)} epochs while the validation loss "
-                "was still falling by more than 1% an epoch"
-            )
-        else:
-            return
-        advice = (
-            "raise n_epochs or use n_epochs='auto'"
-            if self.n_epochs != "auto"
-            else "the 'auto' budget's step limit was reached; pass a larger int n_epochs"
-        )
-        warnings.warn(
-            f"The model may be undertrained: {reason} ({advice}).",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-
-    def _resolve_latent_dim(self, network_shape):
-        if self.latent_dim != "auto":
-            return int(self.latent_dim)
-        if len(network_shape) == 3:
-            return 100
-        return max(1, network_shape[0] // 4)
-
-    def _assemble_net(self, torch_generator, *, n_train=None, weights=None):
-        """The generator and discriminator in an initialised skorch net.
-
-        The one constructor of ``net_``, shared by ``fit`` (fresh DCGAN
-        weights drawn from ``torch_generator``, ``n_train`` rows to size the
-        epochs) and :func:`load` (the stored ``weights``, a state dict per
-        network), so that a loaded detector has the networks and net that
-        training built. Reads the fitted ``input_transform_``, ``latent_dim_``
-        and ``device_``.
-        """
-        network_shape = self.input_transform_.network_shape
-        generator, discriminator = self._build_networks(network_shape, torch_generator)
-        if weights is not None:
-            generator.load_state_dict(weights["generator"])
-            discriminator.load_state_dict(weights["discriminator"])
-        return self._make_net(generator, discriminator, torch_generator, n_train=n_train)
-
-    def _build_networks(self, network_shape, torch_generator):
-        # Built on the meta device so that torch's default initialisation does
-        # not draw from (and advance) the global RNG; DCGAN init then fills
-        # every layer from our own generator.
-        with torch.device("meta"):
-            generator, discriminator = build_networks(network_shape, self.latent_dim_, self.width)
-        init = partial(dcgan_init_, generator=torch_generator)
-        generator = generator.to_empty(device="cpu").apply(init)
-        discriminator = discriminator.to_empty(device="cpu").apply(init)
-        if self._use_channels_last():
-            generator = generator.to(memory_format=torch.channels_last)
-            discriminator = discriminator.to(memory_format=torch.channels_last)
-        return generator, discriminator
-
-    def _use_channels_last(self):
-        if not self.input_transform_.is_image:
-            return False
-        if self.channels_last == "auto":
-            return torch.device(self.device_).type == "cuda"
-        return bool(self.channels_last)
-
-    def _autocast_dtype(self):
-        if self.precision == "fp32":
-            return None
-        if self.precision == "bf16":
-            return torch.bfloat16
-        device = torch.device(self.device_).type
-        if device == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-        return torch.bfloat16 if device == "cpu" and cpu_has_native_bf16() else None
-
-    def _uncompile_networks(self):
-        # Keep plain modules after training: they pickle, save and score
-        # without recompiling, and their state_dict keys carry no prefix.
-        for name in ("module_", "discriminator_"):
-            setattr(self.net_, name, uncompiled(getattr(self.net_, name)))
-        self.net_.compile = False
-
-    def _split(self, n_samples, seed):
-        order = np.random.default_rng(seed).permutation(n_samples)
-        n_valid = int(self.validation_fraction * n_samples)
-        # Never leave fewer than two rows to train on.
-        n_valid = min(n_valid, n_samples - 2)
-        return np.sort(order[n_valid:]), np.sort(order[:n_valid])
-
-    def _callback_list(self, max_epochs):
-        """The package's callbacks around deep copies of the user's."""
-        from skorch.callbacks import PrintLog, ProgressBar
-
-        user = copy.deepcopy(list(self.callbacks or []))
-        callbacks = [("best_epoch", BestEpoch())]
-        reporters = (PrintLog, ProgressBar)
-        reported = any(
-            isinstance(c, reporters) or (isinstance(c, type) and issubclass(c, reporters))
-            for c in (e[1] if isinstance(e, tuple) else e for e in user)
-        )
-        if self.verbose and not reported:
-            callbacks.append(("progress", EpochProgressBar(max_epochs)))
-        callbacks += user
-        if self.n_epochs == "auto":
-            # Last: its stop ends the epoch's notifications, which the others need.
-            budget = TrainingBudget(AUTO_MIN_STEPS, AUTO_PATIENCE, AUTO_TOL)
-            callbacks.append(("budget", budget))
-        return callbacks
-
-    def _make_net(self, generator, discriminator, torch_generator, n_train=None):
-        max_epochs = self._max_epochs(n_train) if n_train is not None else 1
-        callbacks = self._callback_list(max_epochs)
-        return GANomalyNet(
-            generator,
-            discriminator,
-            torch_generator=torch_generator,
-            autocast_dtype=self._autocast_dtype(),
-            compile=self.compile,
-            criterion=GeneratorLoss,
-            criterion__w_adv=self.w_adv,
-            criterion__w_con=self.w_con,
-            criterion__w_enc=self.w_enc,
-            criterion__encoder_loss=self.encoder_loss,
-            optimizer=torch.optim.Adam,
-            optimizer__betas=(self.beta1, 0.999),
-            lr=self.learning_rate,
-            max_epochs=max_epochs,
-            batch_size=self.batch_size,
-            callbacks=callbacks,
-            device=self.device_,
-            verbose=self.verbose,
-        ).initialize()
-
-    def _fit_score_normalisation(self, X, seed):
-        """Fit the score's read-out and robust statistics on the training data, and the offset.
-
-        Neighbour scores index the codes of (a subsample of) the training data
-        and score them leave-one-out, so the statistics describe unseen normal
-        data rather than points compared with themselves.
-        """
-        latent, codes = self._latent_and_codes(X)
-        if not (np.all(np.isfinite(latent)) and np.all(np.isfinite(codes))):
-            raise FloatingPointError(
-                "Training produced a model whose latent codes are not finite; lower learning_rate."
-            )
-        if self.score_method_ == "latent":
-            raw = latent
-        else:
-            keep = reference_subset(len(codes), seed)
-            self.reference_codes_ = codes[keep].astype(np.float32)
-            code_score = self._fit_code_score()
-            # Rows outside a subsampled reference set are scored as new data;
-            # reference rows keep their leave-one-out scores.
-            raw = code_score.score(codes) if len(keep) < len(codes) else np.empty(len(codes))
-            raw[keep] = code_score.training_scores_
-        scale = RobustScale.fit(raw)
-        self.score_center_, self.score_scale_ = scale.center, scale.scale
-        self.train_anomaly_scores_ = scale(raw)
-        contamination = 0.01 if self.contamination == "auto" else self.contamination
-        self.offset_ = float(np.percentile(-self.train_anomaly_scores_, 100.0 * contamination))
-
-    def _fit_code_score(self):
-        """Index ``reference_codes_`` for the neighbour score (also run at load)."""
-        components = [
-            (kind, self.n_neighbors if k is None else k)
-            for kind, k in _SCORE_COMPONENTS[self.score_method_]
-        ]
-        self._code_score = CodeScore(components).fit(self.reference_codes_)
-        return self._code_score
-
-    def _raw_score(self, X):
-        """The chosen score before normalisation, higher = more abnormal."""
-        if self.score_method_ == "latent":
-            return self._latent_distance(X)
-        _, codes = self._latent_and_codes(X)
-        # A code that is not finite has no neighbours: its score is undefined
-        # (NaN), which decision_function and predict report as an outlier.
-        finite = np.isfinite(codes).all(axis=1)
-        raw = np.full(len(codes), np.nan)
-        if finite.any():
-            raw[finite] = self._code_score.score(codes[finite])
-        return raw
-
-    def _resolve_score_method(self):
-        """``score_method`` with ``'auto'`` resolved for the fitted input kind."""
-        if self.score_method != "auto":
-            return self.score_method
-        return "latent_knn_lof" if self.input_transform_.is_image else "latent"
-
     @property
     def history_(self):
         """Per-epoch training history (a skorch ``History``)."""
@@ -720,62 +383,6 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
         return self.net_.history_
 
     # -------------------------------------------------------------- scoring
-    def _scoring_network(self):
-        """The generator in eval mode, and the dtype to feed it."""
-        module = self.net_.module_
-        if self.input_transform_.is_image:
-            return module.eval(), torch.float32
-        # Tiny tabular nets: float64 makes scores batch-independent to ~1e-12.
-        return copy.deepcopy(module).double().eval(), torch.float64
-
-    def _progress(self, total, desc):
-        """A tqdm bar over ``total`` samples, or None when it would not show."""
-        if not self.verbose or (self.verbose < 2 and total <= PROGRESS_MIN_SAMPLES):
-            return None
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, desc=desc, unit="sample", leave=False)
-
-    def _map_batches(self, X, out, fn, desc="Scoring"):
-        """Fill ``out[rows] = fn(x_hat, z, z_hat)`` batch by batch; return ``out``.
-
-        Writing into one preallocated array keeps scoring memory at the input
-        plus O(batch): collecting small per-batch results instead pins heap
-        pages between the large temporaries and makes memory grow with n.
-        """
-        module, dtype = self._scoring_network()
-        device = next(module.parameters()).device
-        channels_last = self._use_channels_last()
-        step = max(self.batch_size, _MIN_SCORING_BATCH)
-        bar = self._progress(len(X), desc)
-        with torch.inference_mode():
-            for start in range(0, len(X), step):
-                x = self.input_transform_.to_network(
-                    X[start : start + step], device, dtype, channels_last=channels_last
-                )
-                out[start : start + len(x)] = fn(*module(x))
-                if bar is not None:
-                    bar.update(len(x))
-        if bar is not None:
-            bar.close()
-        return out
-
-    def _latent_distance(self, X):
-        def distance(x_hat, z, z_hat):
-            return torch.mean((z - z_hat) ** 2, dim=1).to("cpu", torch.float64).numpy()
-
-        return self._map_batches(X, np.empty(len(X)), distance)
-
-    def _latent_and_codes(self, X):
-        """Latent distances and codes in one pass over ``X``."""
-
-        def both(x_hat, z, z_hat):
-            distance = torch.mean((z - z_hat) ** 2, dim=1, keepdim=True)
-            return torch.cat([distance, z], dim=1).to("cpu", torch.float64).numpy()
-
-        out = self._map_batches(X, np.empty((len(X), 1 + self.latent_dim_)), both)
-        return out[:, 0], out[:, 1:]
-
     def encode(self, X: ArrayLike) -> np.ndarray:
         """Latent codes ``z = G_E(x)`` of the samples.
 
@@ -791,9 +398,6 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
         """
         X = check_scoring_input(self, X)
         return self._codes(X)
-
-    def _codes(self, X):
-        return self._latent_and_codes(X)[1]
 
     def latent_distance(self, X: ArrayLike) -> np.ndarray:
         """Raw GANomaly anomaly score ``A(x) = mean((z - z_hat) ** 2)``.

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from . import PAPER_CONFIG, GANomalyDetector, __version__, plotting
 from ._argtypes import positive_int_or_auto
-from ._detector import SCORES
+from ._readout import SCORES
 from .datasets import load_digits_images, load_mnist5k, one_class_split
 
 __all__ = ["PYOD_DETECTORS", "add_subcommand", "main", "run_benchmark", "write_report"]

@@ -32,8 +32,8 @@ from ._checks import (
     check_device,
     check_network_size,
 )
-from ._detector import SCORES
 from ._files import check_writable, write_bytes_atomic
+from ._readout import SCORES
 from .benchmark import add_subcommand as add_benchmark
 from .datasets import load_image_folder
 from .datasets._image_folder import _parse_size

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_ganomaly import GANomalyDetector, _detector
+from sklearn_ganomaly import GANomalyDetector, _fitting
 from sklearn_ganomaly.networks import Discriminator, Generator
 
 TINY = dict(width=8, latent_dim=8, n_epochs=1, batch_size=32, random_state=0, device="cpu")
@@ -38,7 +38,7 @@ def test_auto_settings_on_cpu(images, monkeypatch):
     # 'auto' on a CPU: bfloat16 autocast only where the CPU computes it natively,
     # row-major float32 weights either way.
     for native in (False, True):
-        monkeypatch.setattr(_detector, "cpu_has_native_bf16", lambda native=native: native)
+        monkeypatch.setattr(_fitting, "cpu_has_native_bf16", lambda native=native: native)
         model = GANomalyDetector(**{**TINY, "n_epochs": 1}).fit(images[:64])
         assert model.net_.autocast_dtype == (torch.bfloat16 if native else None)
     weights = _conv_weights(model.net_.module_)

@@ -75,12 +75,17 @@ def test_model_files_do_not_reach_into_the_detector(module):
     # the estimator's module's job, with the constructor that fit uses.
     name = f"sklearn_ganomaly.{module}"
     assert "sklearn_ganomaly._detector" not in IMPORTS[name]
-    detector_source = MODULES["sklearn_ganomaly._detector"].read_text(encoding="utf-8")
+    # The estimator's module and the mixins it is built from.
+    detector_sources = [
+        MODULES[f"sklearn_ganomaly.{part}"].read_text(encoding="utf-8")
+        for part in ("_detector", "_fitting", "_readout")
+    ]
     # Private methods, and private attributes that the methods set on self.
     private = {a for a in dir(GANomalyDetector) if a.startswith("_") and not a.startswith("__")}
     private |= {
         node.attr
-        for node in ast.walk(ast.parse(detector_source))
+        for source in detector_sources
+        for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.Attribute)
         and isinstance(node.ctx, ast.Store)
         and isinstance(node.value, ast.Name)

@@ -105,7 +105,7 @@ def test_reference_set_is_bounded():
 
 
 def test_subsampled_reference_still_scores_every_training_row(monkeypatch, blobs):
-    monkeypatch.setattr("sklearn_ganomaly._detector.reference_subset", _first_half)
+    monkeypatch.setattr("sklearn_ganomaly._readout.reference_subset", _first_half)
     model = GANomalyDetector(**TINY, score_method="latent_knn").fit(blobs)
     assert len(model.reference_codes_) == len(blobs) // 2
     assert model.train_anomaly_scores_.shape == (len(blobs),)
