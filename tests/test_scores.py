@@ -139,3 +139,21 @@ def test_pyod_adapter_uses_leave_one_out_training_scores(normal_and_test):
     # 10% of the training rows above the threshold, as PyOD's contract says.
     assert np.mean(clf.labels_) == pytest.approx(0.1, abs=2 / len(X_train))
     assert clf.predict(X_test).shape == (len(X_test),)
+
+
+@pytest.mark.parametrize("damage", ["missing", "wrong_width", "not_finite"])
+def test_load_refuses_damaged_reference_codes(fitted, tmp_path, damage):
+    import torch
+
+    path = fitted["latent_knn"].save(tmp_path / "model.pt")
+    payload = torch.load(path, weights_only=True)
+    codes = payload["tensors"]["reference_codes"]
+    if damage == "missing":
+        del payload["tensors"]["reference_codes"]
+    elif damage == "wrong_width":
+        payload["tensors"]["reference_codes"] = codes[:, :-1].clone()
+    else:
+        codes[0, 0] = float("nan")
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="reference_codes"):
+        load(path)
