@@ -24,6 +24,7 @@ __all__ = [
     "CodeScore",
     "RobustScale",
     "reference_subset",
+    "resolve_score_method",
 ]
 
 #: Training codes kept as the neighbour reference set. Above this many, a
@@ -142,6 +143,18 @@ class CodeScore:
         for part, scale in zip(self.parts_, self.scales_, strict=True):
             total += scale(part.score(codes))
         return total
+
+
+def resolve_score_method(score_method, is_image):
+    """``score_method`` with ``'auto'`` resolved for the kind of input.
+
+    ``'auto'`` reads the codes' neighbours for images and keeps the latent
+    distance for tables, whose codes of ``d // 4`` numbers are too short for
+    cosine distances.
+    """
+    if score_method != "auto":
+        return score_method
+    return "latent_knn_lof" if is_image else "latent"
 
 
 def reference_subset(n_samples, seed, limit=MAX_REFERENCE_CODES):

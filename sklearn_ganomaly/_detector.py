@@ -652,18 +652,5 @@ def load(path: str | PathLike[str], *, device: str = "cpu") -> GANomalyDetector:
     detector._uncompile_networks()
     detector.score_method_ = detector._resolve_score_method()
     if detector.score_method_ != "latent":
-        codes = getattr(detector, "reference_codes_", None)
-        expected = f"a finite (n, {detector.latent_dim_}) array of at least 2 codes"
-        if (
-            codes is None
-            or codes.ndim != 2
-            or codes.shape[1] != detector.latent_dim_
-            or len(codes) < 2
-            or not np.all(np.isfinite(codes))
-        ):
-            raise ValueError(
-                f"{path}: field 'reference_codes' must be {expected} for "
-                f"score_method={detector.score_method_!r}."
-            )
         detector._fit_code_score()
     return detector

@@ -13,7 +13,7 @@ import copy
 import numpy as np
 import torch
 
-from ._code_scores import CodeScore, RobustScale, reference_subset
+from ._code_scores import CodeScore, RobustScale, reference_subset, resolve_score_method
 
 __all__ = ["PROGRESS_MIN_SAMPLES", "SCORES", "ScoringMixin"]
 
@@ -89,9 +89,7 @@ class ScoringMixin:
 
     def _resolve_score_method(self):
         """``score_method`` with ``'auto'`` resolved for the fitted input kind."""
-        if self.score_method != "auto":
-            return self.score_method
-        return "latent_knn_lof" if self.input_transform_.is_image else "latent"
+        return resolve_score_method(self.score_method, self.input_transform_.is_image)
 
     def _scoring_network(self):
         """The generator in eval mode, and the dtype to feed it."""

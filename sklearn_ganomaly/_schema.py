@@ -16,6 +16,7 @@ from numbers import Integral, Real
 import torch
 
 from ._checks import _check_image_shape
+from ._code_scores import resolve_score_method
 from ._compat import validate_params
 from ._inputs import _image_layout
 from .networks import build_networks
@@ -167,6 +168,18 @@ def _check_tensors(tensors, params, network_shape, latent_dim):
             _fail(f"tensors.{key}", f"must hold {n_offsets} float value(s)")
     if not bool((tensors["input_transform.scale"] > 0).all()):
         _fail("tensors.input_transform.scale", "must be positive")
+    score_method = resolve_score_method(
+        params.get("score_method", "latent"), len(network_shape) == 3
+    )
+    if score_method != "latent":
+        # The neighbour read-out is rebuilt from these codes at load.
+        codes = tensors.get("reference_codes")
+        if codes is None or codes.dim() != 2 or codes.shape[0] < 2 or codes.shape[1] != latent_dim:
+            _fail(
+                "tensors.reference_codes",
+                f"must hold at least 2 codes of {latent_dim} numbers for "
+                f"score_method={score_method!r}",
+            )
 
 
 def validate_model(path, metadata, tensors, estimator):
