@@ -1,10 +1,11 @@
-"""Guards that keep bad input, interrupted training and odd models from giving wrong answers.
+"""Checks of parameters, inputs and scores that keep bad input from giving wrong answers.
 
 The estimator calls these at a few points: on its parameters and input
-before training, on the outcome of training, on every batch it scores, and on
-the scores it labels. Each check either passes, warns with a category below,
-or raises a ``ValueError``/``TypeError`` that names the parameter or the input
-at fault, so that the error never surfaces from deep inside numpy or torch.
+before training, on every array it scores, and on the scores it labels. Each
+check either passes, warns (with a category of
+:mod:`sklearn_ganomaly.exceptions`), or raises a ``ValueError``/``TypeError``
+that names the parameter or the input at fault, so that the error never
+surfaces from deep inside numpy or torch.
 
 Limits on values (all documented in the user guide's reliability page):
 
@@ -17,8 +18,6 @@ Limits on values (all documented in the user guide's reliability page):
   away from the training data is rejected: the networks would overflow.
 """
 
-import functools
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -26,30 +25,28 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._device import check_device
 from ._version import __version__
+from ._warn import warn
+from .exceptions import InputRangeWarning, NonFiniteScoreWarning
 
 __all__ = [
     "MAX_ABS_VALUE",
     "MAX_NETWORK_PARAMETERS",
     "MAX_NETWORK_UNITS",
     "MIN_SPREAD",
-    "InputRangeWarning",
-    "NonFiniteScoreWarning",
-    "TrainingInterruptedWarning",
-    "check_device",
     "check_fit_params",
     "check_fit_values",
+    "check_image_shape",
     "check_network_size",
     "check_numeric_input",
     "check_pickle_version",
-    "check_scoring_input",
     "check_sample_shape",
+    "check_scoring_input",
     "check_scoring_values",
-    "check_training_outcome",
-    "finish_interrupted_training",
+    "check_training_scores",
     "flag_undefined_anomaly_scores",
     "flag_undefined_decisions",
-    "unfitted_on_error",
 ]
 
 #: Largest magnitude accepted in an input value (float32's largest is 3.4e38).
@@ -69,61 +66,10 @@ _NARROW_SHARE = 0.01
 #: Warn when every value of a feature lies this many training standard
 #: deviations away from the training mean.
 _FAR_DEVIATIONS = 100
-#: A loss this many times the sum of the loss weights means training exploded
-#: (with inputs scaled to [-1, 1] or standardised, healthy losses are O(1) each).
-_EXPLODED_LOSS = 1e4
-#: Rows scored to look for a model that gives every sample the same score.
-_DEGENERACY_ROWS = 256
-_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu")
-
-
-class InputRangeWarning(UserWarning):
-    """Data scored far outside the range the detector was fitted on."""
-
-
-class NonFiniteScoreWarning(RuntimeWarning):
-    """A sample's score came out NaN or infinite; it is labelled an outlier."""
-
-
-class TrainingInterruptedWarning(ConvergenceWarning):
-    """Training was interrupted; the detector keeps the best complete epoch."""
 
 
 # ------------------------------------------------------------ parameters
-def check_device(device, name="device"):
-    """Raise a ValueError unless ``device`` is 'auto' or a usable torch device."""
-    if isinstance(device, str) and device == "auto":
-        return
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise ValueError(
-            f"{name}={device!r} is not a torch device; use 'auto', 'cpu', 'cuda', "
-            "'cuda:N' or 'mps'."
-        ) from None
-    if parsed.type not in _DEVICE_TYPES:
-        raise ValueError(
-            f"{name}={device!r}: the {parsed.type!r} device cannot train or score a "
-            f"model here; use one of {', '.join(_DEVICE_TYPES)} or 'auto'."
-        )
-    if parsed.type == "cpu":
-        return
-    backend = {"cuda": torch.cuda, "mps": torch.backends.mps}.get(parsed.type)
-    backend = backend or getattr(torch, parsed.type, None)
-    if backend is None or not backend.is_available():
-        raise ValueError(
-            f"{name}={device!r} is not available on this machine (torch finds no "
-            f"{parsed.type} device); use 'cpu' or 'auto'."
-        )
-    count = getattr(backend, "device_count", lambda: 1)()
-    if parsed.index is not None and parsed.index >= count:
-        raise ValueError(
-            f"{name}={device!r}: this machine has {count} {parsed.type} device(s), "
-            f"numbered from 0."
-        )
-
-
-def _check_image_shape(image_shape):
+def check_image_shape(image_shape):
     if image_shape is None:
         return
     valid = len(image_shape) == 3 and all(
@@ -154,7 +100,7 @@ def _check_callbacks(callbacks):
 
 def check_fit_params(estimator):
     """Check the parameters whose type constraints let wrong values through."""
-    _check_image_shape(estimator.image_shape)
+    check_image_shape(estimator.image_shape)
     _check_callbacks(estimator.callbacks)
     check_device(estimator.device)
 
@@ -349,21 +295,19 @@ def _check_image_range(low, high, transform, name):
         )
     span = 2.0 * _FAR_RANGES
     if net_low < -1.0 - span or net_high > 1.0 + span:
-        warnings.warn(
+        warn(
             f"{name}'s values span [{low:.4g}, {high:.4g}], far outside the range seen "
             f"at fit, {seen}: check that {name} is in the same units (for example 0-255 "
             "integers against floats in [0, 1]). Its scores are not comparable with "
             "the training data's.",
             InputRangeWarning,
-            stacklevel=5,
         )
     elif 0 < net_high - net_low < 2.0 * _NARROW_SHARE:
-        warnings.warn(
+        warn(
             f"{name}'s values span only [{low:.4g}, {high:.4g}], under "
             f"{_NARROW_SHARE:.0%} of the range seen at fit, {seen}: check that {name} "
             "is in the same units (for example floats in [0, 1] against 0-255 integers).",
             InputRangeWarning,
-            stacklevel=5,
         )
 
 
@@ -382,13 +326,12 @@ def _check_table_range(low, high, transform, name):
     far = np.flatnonzero((net_low > _FAR_DEVIATIONS) | (net_high < -_FAR_DEVIATIONS))
     if far.size:
         j = int(far[0])
-        warnings.warn(
+        warn(
             f"Feature {j} of {name} spans [{low[j]:.4g}, {high[j]:.4g}], all of it over "
             f"{_FAR_DEVIATIONS} standard deviations from the range seen at fit (mean "
             f"{offset[j]:.4g}, standard deviation {1 / scale[j]:.4g}; {far.size} "
             "feature(s) so): check that its units match the training data's.",
             InputRangeWarning,
-            stacklevel=5,
         )
 
 
@@ -396,12 +339,11 @@ def _check_table_range(low, high, transform, name):
 def _warn_undefined(bad, label):
     rows = np.flatnonzero(bad)
     shown = ", ".join(str(i) for i in rows[:10]) + (", ..." if rows.size > 10 else "")
-    warnings.warn(
+    warn(
         f"{rows.size} sample(s) got a NaN or infinite score (rows {shown}) and are "
         f"labelled {label}: the model cannot rank them. Check those rows for extreme "
         "values, or the model for non-finite weights.",
         NonFiniteScoreWarning,
-        stacklevel=3,
     )
 
 
@@ -430,116 +372,39 @@ def flag_undefined_anomaly_scores(scores):
     return scores
 
 
-# -------------------------------------------------------------- training
-def unfitted_on_error(fit):
-    """Decorate ``fit`` so that any failure leaves the estimator unfitted.
+def check_training_scores(scores, X, name="X"):
+    """Warn when the fitted detector gives most training samples one and the same score.
 
-    A failed or interrupted fit removes every fitted attribute (those ending
-    in ``_``), so later calls raise ``NotFittedError`` instead of mixing the
-    state of two fits.
+    Such a detector cannot rank anything. Either the samples are identical,
+    or the networks collapsed onto one code, which a few extreme values in
+    ``X`` cause by squeezing every other sample into a sliver of the scaled
+    range.
     """
-
-    @functools.wraps(fit)
-    def wrapper(estimator, *args, **kwargs):
-        try:
-            return fit(estimator, *args, **kwargs)
-        except BaseException:
-            for name in [k for k in vars(estimator) if k.endswith("_") and not k.startswith("_")]:
-                delattr(estimator, name)
-            raise
-
-    return wrapper
-
-
-def _planned_stop(interrupt, history):
-    """Whether a caught ``KeyboardInterrupt`` was a callback ending training on purpose.
-
-    skorch callbacks end training by raising ``KeyboardInterrupt`` from
-    ``on_epoch_end`` after a complete epoch (its ``EarlyStopping`` does); a
-    Ctrl-C, or an interrupt raised anywhere else, is an interruption.
-    """
-    from skorch.callbacks import Callback
-
-    if history and history[-1].get("stopped_early"):
-        return True
-    tb = interrupt.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return False
-    frame = tb.tb_frame
-    return frame.f_code.co_name == "on_epoch_end" and isinstance(
-        frame.f_locals.get("self"), Callback
-    )
-
-
-def finish_interrupted_training(net, best_epoch):
-    """Handle a ``KeyboardInterrupt`` that skorch caught during training.
-
-    ``net.interrupt_`` holds it (None when training ran its course). A planned
-    stop passes silently. An interruption before any complete epoch raises
-    ``KeyboardInterrupt`` again (and the estimator ends unfitted); a later one
-    keeps the best complete epoch's weights, already restored by then, and
-    warns.
-    """
-    interrupt = getattr(net, "interrupt_", None)
-    if interrupt is None or _planned_stop(interrupt, net.history_):
+    scores = np.asarray(scores, dtype=float)
+    if len(scores) < 2:
         return
-    epoch = len(net.history_)
-    if best_epoch is None:
-        raise KeyboardInterrupt(
-            f"Training was interrupted in epoch {epoch}, before any epoch completed; "
-            "the detector is not fitted."
-        )
-    warnings.warn(
-        f"Training was interrupted in epoch {epoch}; the detector keeps the weights of "
-        f"epoch {best_epoch}, the best complete epoch, and is fitted on them.",
-        TrainingInterruptedWarning,
-        stacklevel=4,
-    )
-
-
-def _exploded_loss(estimator):
-    row = next(r for r in estimator.net_.history_ if r["epoch"] == estimator.best_epoch_)
-    bound = _EXPLODED_LOSS * max(1.0, estimator.w_adv + estimator.w_con + estimator.w_enc)
-    for key in ("valid_loss", "train_loss"):
-        value = row.get(key)
-        if value is not None and value > bound:
-            return key, value
-    return None
-
-
-def check_training_outcome(estimator, X):
-    """Warn when training exploded or left a model that scores everything alike."""
-    exploded = _exploded_loss(estimator)
-    if exploded:
-        key, value = exploded
-        warnings.warn(
-            f"Training exploded: the kept epoch {estimator.best_epoch_} has "
-            f"{key}={value:.3g}, far above what scaled inputs give. Lower learning_rate "
-            f"(it is {estimator.learning_rate:g}).",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    rows = X[:_DEGENERACY_ROWS]
-    scores = estimator.anomaly_score(rows)
-    if len(rows) < 2 or np.ptp(scores) > 0:
+    _, counts = np.unique(scores, return_counts=True)
+    if counts.max() * 2 <= len(scores):
         return
-    flat = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
-    if np.all(flat == flat[0]):
-        cause = "its samples are all identical, so there is nothing to rank"
+    first = np.asarray(X[0])
+    identical = all(np.all(np.asarray(X[s : s + 4096]) == first) for s in range(0, len(X), 4096))
+    if identical:
+        cause = f"the samples of {name} are all identical, so there is nothing to rank"
     else:
         cause = (
-            "the networks collapsed onto one code; try another random_state, a lower "
+            f"the networks collapsed onto one code. Look for extreme values in {name} (a few "
+            "values far from the others squeeze the rest into a sliver of the scaled range) "
+            "and clip or remove them; otherwise try another random_state, a lower "
             "learning_rate or more epochs"
         )
-    warnings.warn(
-        f"The fitted detector gives every training sample the same score: {cause}.",
+    warn(
+        f"The fitted detector gives {counts.max()} of its {len(scores)} training samples the "
+        f"same score: {cause}.",
         ConvergenceWarning,
-        stacklevel=3,
     )
 
 
+# ---------------------------------------------------------------- pickles
 def check_pickle_version(estimator_name, pickled_version):
     """Raise a ValueError when unpickling what another package version pickled.
 

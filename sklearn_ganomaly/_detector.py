@@ -1,5 +1,6 @@
 """``GANomalyDetector``: GANomaly under scikit-learn's outlier-detector contract."""
 
+import copy
 from numbers import Integral, Real
 from os import PathLike
 from pathlib import Path
@@ -11,8 +12,8 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.history import History
 
+from ._callback_params import CallbackParamsMixin
 from ._checks import (
-    check_device,
     check_fit_params,
     check_fit_values,
     check_network_size,
@@ -20,17 +21,23 @@ from ._checks import (
     check_pickle_version,
     check_sample_shape,
     check_scoring_input,
+    check_training_scores,
     flag_undefined_decisions,
-    unfitted_on_error,
 )
 from ._compat import Interval, StrOptions, fit_context
-from ._fitting import TrainingMixin, _seed_from
+from ._device import check_device, resolve_device
 from ._inputs import fit_input_transform
 from ._persistence import inconsistent_model, read_model, save_detector
-from ._readout import SCORES, ScoringMixin
+from ._scores import SCORE_METHODS, resolve_score_method
+from ._scoring_graph import detector_graph, fit_readout, run_batches
 from ._training import (
-    CallbackParamsMixin,
-    resolve_device,
+    TrainingPlan,
+    build_net,
+    prepare_continuation,
+    seed_from,
+    split_rows,
+    train,
+    warm_start_changes,
 )
 from ._version import __version__
 from .losses import ENCODER_LOSSES
@@ -52,9 +59,7 @@ PAPER_CONFIG = {
 }
 
 
-class GANomalyDetector(
-    CallbackParamsMixin, TrainingMixin, ScoringMixin, OutlierMixin, BaseEstimator
-):
+class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
     """GANomaly anomaly detector trained on normal data only.
 
     GANomaly (Akcay et al., ACCV 2018) trains an encoder-decoder-encoder
@@ -262,7 +267,7 @@ class GANomalyDetector(
         "w_con": [Interval(Real, 0, None, closed="left")],
         "w_enc": [Interval(Real, 0, None, closed="left")],
         "encoder_loss": [StrOptions(set(ENCODER_LOSSES))],
-        "score_method": [StrOptions({"auto", *SCORES})],
+        "score_method": [StrOptions({"auto", *SCORE_METHODS})],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "image_shape": [tuple, list, None],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
@@ -330,7 +335,6 @@ class GANomalyDetector(
 
     # ------------------------------------------------------------------ fit
     @fit_context(prefer_skip_nested_validation=True)
-    @unfitted_on_error
     def fit(self, X: ArrayLike, y: object = None) -> "GANomalyDetector":
         """Train GANomaly on normal samples ``X``.
 
@@ -348,41 +352,146 @@ class GANomalyDetector(
         -------
         self : GANomalyDetector
             The fitted detector.
+
+        Notes
+        -----
+        A fit that fails or is interrupted leaves no half-fitted detector: a
+        fresh fit leaves it unfitted (a previous fit does not survive), and a
+        ``warm_start`` continuation leaves the previously fitted model as it
+        was.
         """
-        check_fit_params(self)
-        X = check_numeric_input(X)
-        if self.warm_start and hasattr(self, "net_"):
-            return self._continue_fit(X)
+        continuing = self.warm_start and hasattr(self, "net_")
+        previous = dict(vars(self))
+        try:
+            check_fit_params(self)
+            X = check_numeric_input(X)
+            return self._continue_fit(X) if continuing else self._fit_afresh(X)
+        except BaseException:
+            if continuing:
+                # The continuation trained a copy: put the previous model back.
+                vars(self).clear()
+                vars(self).update(previous)
+            else:
+                for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+                    delattr(self, name)
+            raise
+
+    def _fit_afresh(self, X):
         X = validate_data(self, X, allow_nd=True, dtype="numeric", ensure_min_samples=2)
         check_sample_shape(X)
-        self.input_transform_ = fit_input_transform(X, self.image_shape)
-        check_fit_values(X, self.input_transform_.is_image)
-        self.input_shape_ = self.input_transform_.sample_shape
-        self.device_ = resolve_device(self.device)
-        seed = _seed_from(self.random_state)
-        torch_generator = torch.Generator().manual_seed(seed)
+        transform = fit_input_transform(X, self.image_shape)
+        check_fit_values(X, transform.is_image)
+        latent_dim = _latent_dim(self.latent_dim, transform.network_shape)
+        method = _score_method(self.score_method, transform.is_image, latent_dim)
+        check_network_size(transform.network_shape, latent_dim, self.width)
+        plan = TrainingPlan.from_params(
+            self.get_params(deep=False),
+            transform.network_shape,
+            latent_dim,
+            resolve_device(self.device),
+        )
+        seed = seed_from(self.random_state)
+        train_index, valid_index = split_rows(len(X), self.validation_fraction, seed)
+        net = build_net(plan, torch.Generator().manual_seed(seed), n_train=len(train_index))
+        best_epoch = train(net, plan, X, train_index, valid_index, transform)
+        return self._set_fitted(X, net, plan, transform, best_epoch, method, seed)
 
-        network_shape = self.input_transform_.network_shape
-        self.latent_dim_ = self._resolve_latent_dim(network_shape)
-        self.score_method_ = self._resolve_score_method()
-        if self.score_method_ != "latent" and self.latent_dim_ < 2:
+    def _continue_fit(self, X):
+        """``fit`` with ``warm_start=True`` on a fitted detector: train on."""
+        X = validate_data(
+            self, X, allow_nd=True, dtype="numeric", ensure_min_samples=2, reset=False
+        )
+        transform = self.input_transform_
+        transform.check_shape(X, type(self).__name__)
+        check_fit_values(X, transform.is_image)
+        latent_dim = _latent_dim(self.latent_dim, transform.network_shape)
+        plan = TrainingPlan.from_params(
+            self.get_params(deep=False),
+            transform.network_shape,
+            latent_dim,
+            resolve_device(self.device),
+        )
+        changes = warm_start_changes(self.net_, plan)
+        if changes:
             raise ValueError(
-                f"score_method={self.score_method_!r} compares codes by their cosine "
-                f"distance, which needs latent_dim >= 2 (got {self.latent_dim_}); raise "
-                "latent_dim or use score_method='latent'."
+                f"warm_start=True continues the fitted networks, but {' and '.join(changes)} "
+                "changed; restore them, or set warm_start=False to train afresh."
             )
-        check_network_size(network_shape, self.latent_dim_, self.width)
-        train_index, valid_index = self._split(len(X), seed)
-        self.net_ = self._assemble_net(torch_generator, n_train=len(train_index))
-        return self._train(X, train_index, valid_index, seed)
+        method = _score_method(self.score_method, transform.is_image, latent_dim)
+        seed = seed_from(self.random_state)
+        train_index, valid_index = split_rows(len(X), self.validation_fraction, seed)
+        # Train a copy: an interrupted or failed continuation keeps the fitted model.
+        net = prepare_continuation(copy.deepcopy(self.net_), plan, len(train_index), seed)
+        best_epoch = train(net, plan, X, train_index, valid_index, transform)
+        return self._set_fitted(X, net, plan, transform, best_epoch, method, seed)
 
+    def _set_fitted(self, X, net, plan, transform, best_epoch, method, seed):
+        """Fit the read-out on the trained networks, then set every fitted attribute."""
+        readout, training_scores = fit_readout(
+            net.module_,
+            transform,
+            X,
+            method.name,
+            n_neighbors=self.n_neighbors,
+            seed=seed,
+            batch_size=self.batch_size,
+            channels_last=plan.channels_last_layout,
+        )
+        check_training_scores(training_scores, X)
+        self.net_, self.readout_ = net, readout
+        self.input_transform_, self.input_shape_ = transform, transform.sample_shape
+        self.device_, self.latent_dim_, self.best_epoch_ = plan.device, plan.latent_dim, best_epoch
+        self.train_anomaly_scores_ = training_scores
+        contamination = 0.01 if self.contamination == "auto" else self.contamination
+        self.offset_ = float(np.percentile(-training_scores, 100.0 * contamination))
+        return self
+
+    # ------------------------------------------------------ fitted read-out
     @property
     def history_(self):
         """Per-epoch training history (a skorch ``History``)."""
         check_is_fitted(self)
         return self.net_.history_
 
+    @property
+    def score_method_(self) -> str:
+        """The score used: ``score_method`` with ``'auto'`` resolved."""
+        return self.readout_.method
+
+    @property
+    def score_center_(self) -> float:
+        """Centre of the training samples' raw scores (their median)."""
+        return self.readout_.score.center
+
+    @property
+    def score_scale_(self) -> float:
+        """Spread of the training samples' raw scores (scaled median absolute deviation)."""
+        return self.readout_.score.scale
+
+    @property
+    def reference_codes_(self) -> np.ndarray:
+        """The training codes the neighbour scores compare with (neighbour scores only)."""
+        references = self.readout_.references
+        if references is None:
+            raise AttributeError(
+                f"score_method={self.score_method_!r} keeps no reference codes; only the "
+                "neighbour scores do."
+            )
+        return references
+
     # -------------------------------------------------------------- scoring
+    def _run(self, X, outputs, desc="Scoring", into=None):
+        X = check_scoring_input(self, X)
+        return run_batches(
+            detector_graph(self),
+            X,
+            outputs,
+            batch_size=self.batch_size,
+            verbose=self.verbose,
+            desc=desc,
+            into=into(len(X)) if into else None,
+        )
+
     def encode(self, X: ArrayLike) -> np.ndarray:
         """Latent codes ``z = G_E(x)`` of the samples.
 
@@ -396,8 +505,8 @@ class GANomalyDetector(
         Z : ndarray of shape (n_samples, ``latent_dim_``)
             The encoder's codes, float64.
         """
-        X = check_scoring_input(self, X)
-        return self._codes(X)
+        into = lambda n: {"z": np.empty((n, self.latent_dim_))}  # noqa: E731
+        return self._run(X, {"z": lambda g, x, out: out[2]}, "Encoding", into)["z"]
 
     def latent_distance(self, X: ArrayLike) -> np.ndarray:
         """Raw GANomaly anomaly score ``A(x) = mean((z - z_hat) ** 2)``.
@@ -412,7 +521,7 @@ class GANomalyDetector(
         distances : ndarray of shape (n_samples,)
             Latent distances; higher means more abnormal.
         """
-        return self._latent_distance(check_scoring_input(self, X))
+        return self._run(X, {"latent": lambda g, x, out: out[1]})["latent"]
 
     def anomaly_score(self, X: ArrayLike) -> np.ndarray:
         """Normalised anomaly score, higher = more abnormal (PyOD's direction).
@@ -432,8 +541,7 @@ class GANomalyDetector(
         scores : ndarray of shape (n_samples,)
             Anomaly scores.
         """
-        raw = self._raw_score(check_scoring_input(self, X))
-        return (raw - self.score_center_) / self.score_scale_
+        return self._run(X, {"score": lambda g, x, out: out[0]})["score"]
 
     def score_samples(self, X: ArrayLike) -> np.ndarray:
         """Normality score, higher = more normal (scikit-learn's direction).
@@ -495,14 +603,9 @@ class GANomalyDetector(
         X_hat : ndarray of the shape of ``X``
             Reconstructions, rescaled to the training data's range.
         """
-        X = check_scoring_input(self, X)
-        out = np.empty((len(X), *self.input_shape_))
-        return self._map_batches(
-            X,
-            out,
-            lambda x_hat, z, z_hat: self.input_transform_.from_network(x_hat),
-            desc="Reconstructing",
-        )
+        into = lambda n: {"x_hat": np.empty((n, *self.input_shape_))}  # noqa: E731
+        outputs = {"x_hat": lambda graph, x, out: graph.reconstruct_input(x)}
+        return self._run(X, outputs, "Reconstructing", into)["x_hat"]
 
     def save(self, path: str | PathLike[str]) -> Path:
         """Save the fitted detector as tensors plus JSON metadata (no pickle).
@@ -523,9 +626,12 @@ class GANomalyDetector(
     def export_onnx(self, path: str | PathLike[str], *, latent_distance: bool = False) -> Path:
         """Export the scoring to an ONNX graph (needs the ``onnx`` extra).
 
-        The graph takes samples as ``fit`` took them (the same layout and
-        units, as float32) with the fitted scaling inside, and returns their
-        anomaly scores, as :meth:`anomaly_score` does, to float32 precision.
+        The graph is the module that scores in Python: it takes samples as
+        ``fit`` took them (the same layout and units, as float32) with the
+        fitted scaling inside, runs the generator and the read-out of
+        ``score_method_`` (neighbour searches against the stored reference
+        codes included), and returns their anomaly scores, as
+        :meth:`anomaly_score` does, to float32 precision.
 
         Parameters
         ----------
@@ -544,14 +650,6 @@ class GANomalyDetector(
             ``"anomaly_score"``, has shape ``(batch,)``; the threshold
             ``-offset_`` is in the model's metadata as ``anomaly_threshold``.
 
-        Raises
-        ------
-        ValueError
-            For ``score_method='latent_lof'`` or ``'latent_knn_lof'``: the
-            graph computes the latent distance and the distance to the
-            nearest reference codes (``'latent_knn'``), not local outlier
-            factors.
-
         Examples
         --------
         >>> import tempfile
@@ -560,7 +658,7 @@ class GANomalyDetector(
         >>> from sklearn_ganomaly import GANomalyDetector
         >>> X = np.random.RandomState(0).normal(size=(100, 4))
         >>> detector = GANomalyDetector(
-        ...     n_epochs=1, width=4, latent_dim=2, score_method="latent_knn", random_state=0
+        ...     n_epochs=1, width=4, latent_dim=2, score_method="latent_knn_lof", random_state=0
         ... ).fit(X)
         >>> path = detector.export_onnx(tempfile.mkdtemp() + "/model.onnx")
         >>> session = onnxruntime.InferenceSession(str(path))
@@ -591,6 +689,27 @@ class GANomalyDetector(
         tags.input_tags.allow_nan = False
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _latent_dim(latent_dim, network_shape):
+    """``latent_dim`` with ``'auto'`` resolved for the networks' input shape."""
+    if latent_dim != "auto":
+        return int(latent_dim)
+    if len(network_shape) == 3:
+        return 100
+    return max(1, network_shape[0] // 4)
+
+
+def _score_method(score_method, is_image, latent_dim):
+    """The :class:`ScoreMethod` to fit, refusing one the code size cannot support."""
+    method = resolve_score_method(score_method, is_image)
+    if latent_dim < method.min_latent_dim:
+        raise ValueError(
+            f"score_method={method.name!r} compares codes by their cosine distance, which "
+            f"needs latent_dim >= {method.min_latent_dim} (got {latent_dim}); raise "
+            "latent_dim or use score_method='latent'."
+        )
+    return method
 
 
 def load(path: str | PathLike[str], *, device: str = "cpu") -> GANomalyDetector:
@@ -638,19 +757,21 @@ def load(path: str | PathLike[str], *, device: str = "cpu") -> GANomalyDetector:
     device = resolve_device(device)
     saved = read_model(path, map_location=device, estimator=GANomalyDetector)
     detector = GANomalyDetector(**saved.params)
-    for name, value in saved.attributes.items():
-        setattr(detector, name, value)
-    detector.device_ = device
+    network = saved.network
+    plan = TrainingPlan.from_params(
+        {**detector.get_params(deep=False), "width": network["width"]},
+        network["shape"],
+        network["latent_dim"],
+        device,
+    )
     try:
         # The weights replace the fresh ones; the seed only fills them first.
-        torch_generator = torch.Generator().manual_seed(0)
-        detector.net_ = detector._assemble_net(torch_generator, weights=saved.weights)
+        net = build_net(plan, torch.Generator().manual_seed(0), weights=saved.weights)
     except RuntimeError as error:
         # Weights that passed the schema's shapes but not the networks.
         raise inconsistent_model(path, error) from None
-    detector.net_.history_ = History(saved.history)
-    detector._uncompile_networks()
-    detector.score_method_ = detector._resolve_score_method()
-    if detector.score_method_ != "latent":
-        detector._fit_code_score()
+    net.history_ = History(saved.history)
+    for name, value in saved.attributes.items():
+        setattr(detector, name, value)
+    detector.net_, detector.device_ = net, device
     return detector

@@ -13,9 +13,32 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["InputTransform", "fit_input_transform"]
+__all__ = ["InputTransform", "fit_input_transform", "image_layout", "working_dtype"]
 
 _CHANNEL_COUNTS = (1, 2, 3, 4)
+
+#: Input dtypes that float32 holds exactly: scaling them in float32 loses nothing.
+_EXACT_IN_FLOAT32 = (
+    torch.bool,
+    torch.uint8,
+    torch.int8,
+    torch.int16,
+    torch.float16,
+    torch.bfloat16,
+    torch.float32,
+)
+
+
+def working_dtype(input_dtype, network_dtype):
+    """The dtype in which the offset is removed before the cast to ``network_dtype``.
+
+    Subtracting a large offset (say 1.7e9) after a cast to float32 would keep
+    only float32's resolution at that offset (128) of the values' spread, so
+    wider inputs (float64, 32- and 64-bit integers) are scaled in float64.
+    """
+    if input_dtype in _EXACT_IN_FLOAT32 or network_dtype == torch.float64:
+        return network_dtype
+    return torch.float64
 
 
 @dataclass
@@ -65,32 +88,46 @@ class InputTransform:
         x = torch.from_numpy(batch)
         if torch.device(device).type == "cuda":
             x = x.pin_memory().to(device, non_blocking=True)
-        x = x.to(device=device, dtype=dtype)
-        offset = torch.as_tensor(self.offset, dtype=dtype, device=device)
-        scale = torch.as_tensor(self.scale, dtype=dtype, device=device)
-        x = (x - offset) * scale
+        x = x.to(device)
+        work = working_dtype(x.dtype, dtype)
+        offset = torch.as_tensor(self.offset, dtype=work, device=x.device)
+        scale = torch.as_tensor(self.scale, dtype=work, device=x.device)
+        return self.scale_tensor(x, offset, scale, dtype, channels_last)
+
+    def scale_tensor(self, x, offset, scale, dtype=torch.float32, channels_last=False):
+        """The networks' input from a tensor in the caller's layout and units.
+
+        ``(x - offset) * scale`` (then ``- 1`` for images), in the precision
+        of :func:`working_dtype`, cast to ``dtype`` only afterwards; then
+        channels-last images are moved to channels-first and flat pixel rows
+        reshaped. The one implementation of the input scaling: training
+        batches, the scoring graph and its ONNX export all go through it.
+        """
+        x = (x.to(offset.dtype) - offset) * scale
+        if self.is_image:
+            x = x - 1.0
+            if self.channels_last:
+                x = x.permute(0, 3, 1, 2)
+            else:
+                x = x.reshape((x.shape[0], *self.network_shape))
+        x = x.to(dtype)
         if not self.is_image:
             return x
-        x = x - 1.0
-        if self.channels_last:
-            x = x.permute(0, 3, 1, 2)
-        else:
-            x = x.reshape((x.shape[0], *self.network_shape))
         memory_format = torch.channels_last if channels_last else torch.contiguous_format
         return x.contiguous(memory_format=memory_format)
 
-    def from_network(self, x):
-        """Map a network tensor back to a numpy array in the caller's layout."""
-        x = x.detach().to("cpu", torch.float64)
+    def unscale_tensor(self, x, offset, scale):
+        """A network tensor back in the caller's layout and units (inverse of ``scale_tensor``)."""
+        x = x.to(offset.dtype)
         if self.is_image:
             x = x + 1.0
             if self.channels_last:
                 x = x.permute(0, 2, 3, 1)
             x = x.reshape((x.shape[0], *self.sample_shape))
-        return (x.numpy() / self.scale) + self.offset
+        return x / scale + offset
 
 
-def _image_layout(sample_shape, image_shape):
+def image_layout(sample_shape, image_shape):
     """Return ``(network_shape, channels_last)`` for an image sample shape."""
     if len(sample_shape) == 1:
         if image_shape is None:
@@ -154,7 +191,7 @@ def fit_input_transform(X, image_shape=None):
     standardised per feature (constant features keep scale 1).
     """
     sample_shape = tuple(X.shape[1:])
-    network_shape, channels_last = _image_layout(sample_shape, image_shape)
+    network_shape, channels_last = image_layout(sample_shape, image_shape)
     if len(network_shape) == 3:
         low = min(float(np.min(chunk)) for chunk in _chunks(X))
         high = max(float(np.max(chunk)) for chunk in _chunks(X))

@@ -1,18 +1,15 @@
 """Export a fitted detector's scoring to ONNX (needs the ``onnx`` extra).
 
-The exported graph scores samples as :meth:`GANomalyDetector.anomaly_score`
-does, in any ONNX runtime, without Python or torch. It takes the caller's
+The exported graph is the detector's scoring graph
+(:class:`~sklearn_ganomaly._scoring_graph.ScoringGraph`, the module
+``anomaly_score`` runs), traced on the CPU in float32: it takes the caller's
 samples as they were given to ``fit`` (same layout, same units, cast to
-float32): the scaling fitted at ``fit`` (``(x - offset) * scale``, then
-``- 1`` for images), the move of channels-last images to channels-first and
-the reshape of flat pixel rows are inside the graph. Then come the generator
-in evaluation mode, the raw score (the latent distance
-``mean((z - z_hat) ** 2)``, or for ``score_method='latent_knn'`` the cosine
-distance to the ``n_neighbors``-th nearest of the stored reference codes, a
-matrix product and a top-k) and its normalisation. The batch axis is dynamic;
-the other axes are fixed to the training samples' shape, which the runtime
-enforces. The LOF scores (``'latent_lof'``, ``'latent_knn_lof'``) are not
-exported: they need scikit-learn's neighbour index.
+float32) and computes the fitted scaling, the generator in evaluation mode,
+the read-out of ``score_method_`` (the latent distance, the neighbour
+searches against the stored reference codes as matrix products and ``topk``,
+the local outlier factors from the stored reference statistics) and the
+score's normalisation. The batch axis is dynamic; the other axes are fixed to
+the training samples' shape, which the runtime enforces.
 """
 
 import contextlib
@@ -22,68 +19,18 @@ import logging
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
 from ._compat import ONNX_REGISTRATION_LOGGER
 from ._files import atomic_path
+from ._scores import SCORE_METHODS
+from ._scoring_graph import scoring_graph
 
-__all__ = ["EXPORTABLE_SCORES", "export_onnx"]
+__all__ = ["export_onnx"]
 
 #: Default ONNX opset; 18 is what torch's exporter targets natively.
 OPSET = 18
-
-#: The ``score_method`` values whose scoring the graph can compute.
-EXPORTABLE_SCORES = ("latent", "latent_knn")
-
-
-class _ScoringGraph(nn.Module):
-    """Raw samples -> (anomaly score, latent distance), for export."""
-
-    def __init__(self, detector, generator):
-        super().__init__()
-        transform = detector.input_transform_
-        self.generator = generator
-        self.is_image = transform.is_image
-        self.channels_last = bool(transform.channels_last)
-        self.network_shape = tuple(transform.network_shape)
-        for name in ("offset", "scale"):
-            value = torch.as_tensor(np.asarray(getattr(transform, name), np.float32))
-            self.register_buffer(name, value)
-        self.center = float(detector.score_center_)
-        self.score_scale = float(detector.score_scale_)
-        self.knn = detector.score_method_ == "latent_knn"
-        if self.knn:
-            (part,), (scale,) = detector._code_score.parts_, detector._code_score.scales_
-            references = torch.as_tensor(np.asarray(part.reference_, np.float32))
-            self.register_buffer("references", _unit_rows(references).T.contiguous())
-            self.k = int(part.k_)
-            self.knn_center, self.knn_scale = float(scale.center), float(scale.scale)
-
-    def forward(self, x):
-        x = (x - self.offset) * self.scale
-        if self.is_image:
-            x = x - 1.0
-            if self.channels_last:
-                x = x.permute(0, 3, 1, 2)
-            else:
-                x = x.reshape(x.shape[0], *self.network_shape)
-        _, z, z_hat = self.generator(x)
-        distance = torch.mean((z - z_hat) ** 2, dim=1)
-        raw = distance
-        if self.knn:
-            similarity = _unit_rows(z) @ self.references
-            nearest = torch.topk(similarity, self.k, dim=1).values[:, -1]
-            cosine = torch.clamp(1.0 - nearest, min=0.0)
-            raw = (cosine - self.knn_center) / self.knn_scale
-        return (raw - self.center) / self.score_scale, distance
-
-
-def _unit_rows(x):
-    """Rows scaled to unit length; zero rows stay zero (as scikit-learn's cosine)."""
-    norm = torch.linalg.vector_norm(x, dim=1, keepdim=True)
-    return x / torch.where(norm > 0, norm, torch.ones_like(norm))
 
 
 def _metadata(detector):
@@ -104,8 +51,7 @@ def export_onnx(detector, path, *, latent_distance=False, opset_version=OPSET):
     Parameters
     ----------
     detector : GANomalyDetector
-        A fitted detector whose ``score_method`` is ``'latent'`` or
-        ``'latent_knn'``.
+        A fitted detector.
     path : str or path-like
         Destination ``.onnx`` file.
     latent_distance : bool, default=False
@@ -121,15 +67,12 @@ def export_onnx(detector, path, *, latent_distance=False, opset_version=OPSET):
     Raises
     ------
     ValueError
-        For ``score_method='latent_lof'`` or ``'latent_knn_lof'``, whose local
-        outlier factors the graph does not compute.
+        For a score method that the registry marks as not exportable.
     """
-    if detector.score_method_ not in EXPORTABLE_SCORES:
+    if not SCORE_METHODS[detector.score_method_].exportable:
         raise ValueError(
-            f"export_onnx supports score_method in {list(EXPORTABLE_SCORES)}, not "
-            f"score_method={detector.score_method_!r}: the local outlier factor needs "
-            "scikit-learn's neighbour index. Refit with score_method='latent_knn' or "
-            "'latent' to export."
+            f"export_onnx cannot export score_method={detector.score_method_!r}; refit "
+            "with another score_method to export."
         )
     try:
         import onnx
@@ -138,8 +81,13 @@ def export_onnx(detector, path, *, latent_distance=False, opset_version=OPSET):
             "Exporting to ONNX needs onnx: pip install 'sklearn-ganomaly[onnx]'"
         ) from error
     path = Path(path)
-    graph = _ScoringGraph(detector, _cpu_float_copy(detector.net_.module_)).eval()
-    wrapper = graph if latent_distance else _ScoreOnly(graph).eval()
+    graph = scoring_graph(
+        detector.input_transform_,
+        _cpu_float_copy(detector.net_.module_),
+        detector.readout_,
+        dtype=torch.float32,
+    ).eval()
+    wrapper = _Outputs(graph, latent_distance).eval()
     # Two rows: BatchNorm shape checks and the exporter's tracing want n > 1.
     example = torch.zeros((2, *detector.input_shape_))
     batch = torch.export.Dim("batch", min=1)
@@ -168,15 +116,17 @@ def export_onnx(detector, path, *, latent_distance=False, opset_version=OPSET):
     return path
 
 
-class _ScoreOnly(nn.Module):
-    """The scoring graph without its latent-distance output."""
+class _Outputs(nn.Module):
+    """The scoring graph's anomaly score, and its latent distance if asked for."""
 
-    def __init__(self, scoring):
+    def __init__(self, graph, latent_distance):
         super().__init__()
-        self.scoring = scoring
+        # Not "graph": torch.fx's GraphModule, which export builds, owns that name.
+        self.scoring, self.latent_distance = graph, latent_distance
 
     def forward(self, x):
-        return self.scoring(x)[0]
+        score, latent, _ = self.scoring(x)
+        return (score, latent) if self.latent_distance else score
 
 
 def _cpu_float_copy(module):

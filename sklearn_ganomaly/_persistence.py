@@ -31,8 +31,11 @@ from sklearn.base import BaseEstimator
 
 from ._files import atomic_path
 from ._inputs import InputTransform
+from ._readout import ReadOut, RobustScale, fit_components
 from ._schema import validate_model
+from ._scores import resolve_score_method
 from ._version import __version__
+from .networks import network_width
 
 __all__ = [
     "FORMAT_NAME",
@@ -46,9 +49,14 @@ __all__ = [
 #: Marker identifying the files this module writes.
 FORMAT_NAME = "sklearn-ganomaly"
 #: Version of the file layout; bump it when the layout changes incompatibly.
-FORMAT_VERSION = 1
+#: 2 stores the networks' sizes and the fitted read-out; files of version 1
+#: are still read (their read-out is rebuilt from the reference codes).
+FORMAT_VERSION = 2
+#: The versions this package reads.
+READABLE_VERSIONS = (1, 2)
 
-_FITTED_FLOATS = ("score_center_", "score_scale_", "offset_")
+_SCORE_FLOATS = ("score_center_", "score_scale_")
+_FITTED_FLOATS = ("offset_",)
 _FITTED_INTS = ("latent_dim_", "best_epoch_", "n_features_in_")
 
 
@@ -90,7 +98,16 @@ def _metadata(detector):
         "input_shape_": list(detector.input_shape_),
         "device_": str(detector.device_),
         "history": _json_history(detector),
+        # What the networks were built with, which later set_params calls
+        # may no longer say.
+        "network": {
+            "shape": list(transform.network_shape),
+            "latent_dim": int(detector.latent_dim_),
+            "width": network_width(detector.net_.module_),
+        },
+        "readout": detector.readout_.to_saved()[0],
     }
+    metadata.update({name: float(getattr(detector, name)) for name in _SCORE_FLOATS})
     metadata.update({name: float(getattr(detector, name)) for name in _FITTED_FLOATS})
     metadata.update({name: int(getattr(detector, name)) for name in _FITTED_INTS})
     if hasattr(detector, "feature_names_in_"):
@@ -110,9 +127,10 @@ def _tensors(detector):
     transform = detector.input_transform_
     tensors["input_transform.offset"] = torch.as_tensor(np.asarray(transform.offset, np.float64))
     tensors["input_transform.scale"] = torch.as_tensor(np.asarray(transform.scale, np.float64))
-    if hasattr(detector, "reference_codes_"):
-        # The neighbour index is rebuilt from these codes at load.
-        tensors["reference_codes"] = torch.as_tensor(detector.reference_codes_)
+    readout = detector.readout_
+    if readout.references is not None:
+        tensors["reference_codes"] = torch.as_tensor(readout.references)
+    tensors.update(readout.to_saved()[1])
     return tensors
 
 
@@ -189,10 +207,10 @@ def _check_payload(path, payload, estimator):
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
         raise not_ours
     version = metadata.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise ValueError(
             f"{path} has model format version {version!r}, which sklearn-ganomaly "
-            f"{__version__} cannot read (it reads version {FORMAT_VERSION}); it was "
+            f"{__version__} cannot read (it reads versions {list(READABLE_VERSIONS)}); it was "
             f"written by sklearn-ganomaly {metadata.get('package_version', '?')}."
         )
     validate_model(path, metadata, payload["tensors"], estimator)
@@ -208,7 +226,9 @@ class SavedModel(NamedTuple):
         The detector's constructor parameters.
     attributes : dict
         Its fitted attributes by name (``input_transform_``, ``input_shape_``,
-        the score normalisation, ``offset_``, ...), as ``fit`` sets them.
+        ``readout_``, ``offset_``, ...), as ``fit`` sets them.
+    network : dict
+        The networks' ``shape``, ``latent_dim`` and ``width``.
     weights : dict
         The state dict of each network, under ``"generator"`` and
         ``"discriminator"``.
@@ -218,6 +238,7 @@ class SavedModel(NamedTuple):
 
     params: dict[str, Any]
     attributes: dict[str, Any]
+    network: dict[str, Any]
     weights: dict[str, dict[str, torch.Tensor]]
     history: list[dict[str, Any]]
 
@@ -245,6 +266,41 @@ def _input_transform(metadata, tensors):
     )
 
 
+def _network_spec(metadata):
+    """The networks' shape, code size and width; files of version 1 kept the width in params."""
+    if "network" in metadata:
+        return metadata["network"]
+    return {
+        "shape": metadata["input_transform"]["network_shape"],
+        "latent_dim": metadata["latent_dim_"],
+        "width": metadata["params"]["width"],
+    }
+
+
+def _readout(metadata, tensors, score_method):
+    """The fitted read-out; files of version 1 get it rebuilt from their reference codes."""
+    references = tensors.get("reference_codes")
+    references = None if references is None else references.cpu().numpy()
+    score = RobustScale(metadata["score_center_"], metadata["score_scale_"])
+    if "readout" in metadata:
+        return ReadOut.from_saved(metadata["readout"], tensors, references, score)
+    if references is None:
+        # The latent distance, normalised by the stored statistics alone.
+        readout, _ = fit_components(score_method, 1, np.zeros(2))
+        readout.scales = [RobustScale()]
+    else:
+        n_neighbors = metadata["params"]["n_neighbors"]
+        readout, _ = fit_components(
+            score_method,
+            n_neighbors,
+            np.zeros(len(references)),
+            references,
+            np.arange(len(references)),
+        )
+    readout.score = score
+    return readout
+
+
 def _saved_model(metadata, tensors):
     params = metadata["params"]
     # Files written before scores were selectable always used the latent distance.
@@ -256,10 +312,11 @@ def _saved_model(metadata, tensors):
     attributes["input_shape_"] = tuple(metadata["input_shape_"])
     if "feature_names_in_" in metadata:
         attributes["feature_names_in_"] = np.asarray(metadata["feature_names_in_"], dtype=object)
-    if "reference_codes" in tensors:
-        attributes["reference_codes_"] = tensors["reference_codes"].cpu().numpy()
+    network = _network_spec(metadata)
+    method = resolve_score_method(params["score_method"], len(network["shape"]) == 3).name
+    attributes["readout_"] = _readout(metadata, tensors, method)
     weights = {name: _module_state(tensors, name) for name in ("generator", "discriminator")}
-    return SavedModel(params, attributes, weights, metadata["history"])
+    return SavedModel(params, attributes, network, weights, metadata["history"])
 
 
 def read_model(

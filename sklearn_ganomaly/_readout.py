@@ -1,151 +1,214 @@
-"""How ``GANomalyDetector`` turns fitted networks into scores.
+"""The fitted read-out: what turns the generator's outputs into an anomaly score.
 
-:class:`ScoringMixin` runs the generator batch by batch in evaluation mode
-(memory stays at the input plus one batch), reads the latent distances and
-the codes, fits the read-out chosen by ``score_method`` (the latent distance,
-or neighbour scores of the codes against the training codes, see
-:mod:`sklearn_ganomaly._code_scores`) and its robust normalisation on the
-training data, and computes the raw scores of new samples.
+A :class:`ReadOut` holds everything a score method (see
+:mod:`sklearn_ganomaly._scores`) needs beyond the networks, fitted once on the
+training data and stored: the reference codes the neighbour components
+compare with (all training codes, or a random subsample of
+:data:`MAX_REFERENCE_CODES`), the k-distances and local reachability
+densities of those references for the LOF components, each component's
+robust centre and scale, and the centre and scale of the summed score.
+Scores are therefore normalised without looking at the samples being
+scored: a sample scores the same alone or in any batch.
+
+:func:`fit_components` computes the leave-one-out statistics of the
+references (a reference is never its own neighbour), so that normalising
+with them does not make training data look more normal than new data.
 """
 
-import copy
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from ._code_scores import CodeScore, RobustScale, reference_subset, resolve_score_method
+from ._neighbours import local_outlier_factor, lof_reference_statistics, nearest, prepare
+from ._scores import SCORE_METHODS, Component
 
-__all__ = ["PROGRESS_MIN_SAMPLES", "SCORES", "ScoringMixin"]
+__all__ = [
+    "MAX_REFERENCE_CODES",
+    "ReadOut",
+    "RobustScale",
+    "fit_components",
+    "reference_subset",
+]
 
-#: Rows scored per forward pass; large batches amortise per-call overhead.
-_MIN_SCORING_BATCH = 256
+#: Training codes kept as the neighbour reference set. Above this many, a
+#: random subsample (drawn with the detector's seed) is kept: memory stays at
+#: ``MAX_REFERENCE_CODES * latent_dim`` floats and a query costs
+#: ``O(MAX_REFERENCE_CODES * latent_dim)`` however large the training set.
+MAX_REFERENCE_CODES = 20_000
 
-#: At ``verbose=1``, scoring, encoding and reconstructing more samples than
-#: this shows a progress bar (at ``verbose >= 2``, any number does).
-PROGRESS_MIN_SAMPLES = 10_000
+#: Turns a median absolute deviation into a standard deviation (normal data).
+_MAD_TO_SD = 1.4826
 
-#: The neighbour components of each code-based score: (kind, n_neighbors);
-#: None stands for the ``n_neighbors`` parameter.
-_SCORE_COMPONENTS = {
-    "latent_knn": [("knn", None)],
-    "latent_lof": [("lof", 10)],
-    "latent_knn_lof": [("knn", None), ("lof", 10)],
-}
-SCORES = ("latent", *_SCORE_COMPONENTS)
+#: Reference rows whose leave-one-out neighbours are searched at once.
+_FIT_BATCH = 1024
 
 
-class ScoringMixin:
-    """Scoring read-outs of :class:`~sklearn_ganomaly.GANomalyDetector`."""
+@dataclass(frozen=True)
+class RobustScale:
+    """Robust z-score ``(s - median) / (1.4826 * MAD)`` with stored statistics.
 
-    def _fit_score_normalisation(self, X, seed):
-        """Fit the score's read-out and robust statistics on the training data, and the offset.
+    A zero MAD falls back to the standard deviation, then to 1, so that a
+    degenerate spread never divides by zero.
+    """
 
-        Neighbour scores index the codes of (a subsample of) the training data
-        and score them leave-one-out, so the statistics describe unseen normal
-        data rather than points compared with themselves.
-        """
-        latent, codes = self._latent_and_codes(X)
-        if not (np.all(np.isfinite(latent)) and np.all(np.isfinite(codes))):
-            raise FloatingPointError(
-                "Training produced a model whose latent codes are not finite; lower learning_rate."
-            )
-        if self.score_method_ == "latent":
-            raw = latent
-        else:
-            keep = reference_subset(len(codes), seed)
-            self.reference_codes_ = codes[keep].astype(np.float32)
-            code_score = self._fit_code_score()
-            # Rows outside a subsampled reference set are scored as new data;
-            # reference rows keep their leave-one-out scores.
-            raw = code_score.score(codes) if len(keep) < len(codes) else np.empty(len(codes))
-            raw[keep] = code_score.training_scores_
-        scale = RobustScale.fit(raw)
-        self.score_center_, self.score_scale_ = scale.center, scale.scale
-        self.train_anomaly_scores_ = scale(raw)
-        contamination = 0.01 if self.contamination == "auto" else self.contamination
-        self.offset_ = float(np.percentile(-self.train_anomaly_scores_, 100.0 * contamination))
+    center: float = 0.0
+    scale: float = 1.0
 
-    def _fit_code_score(self):
-        """Index ``reference_codes_`` for the neighbour score (also run at load)."""
-        components = [
-            (kind, self.n_neighbors if k is None else k)
-            for kind, k in _SCORE_COMPONENTS[self.score_method_]
-        ]
-        self._code_score = CodeScore(components).fit(self.reference_codes_)
-        return self._code_score
+    @classmethod
+    def fit(cls, scores):
+        scores = np.asarray(scores, dtype=float)
+        center = float(np.median(scores))
+        scale = float(np.median(np.abs(scores - center))) * _MAD_TO_SD
+        if not scale > 0:
+            scale = float(np.std(scores))
+        return cls(center, scale if scale > 0 else 1.0)
 
-    def _raw_score(self, X):
-        """The chosen score before normalisation, higher = more abnormal."""
-        if self.score_method_ == "latent":
-            return self._latent_distance(X)
-        _, codes = self._latent_and_codes(X)
-        # A code that is not finite has no neighbours: its score is undefined
-        # (NaN), which decision_function and predict report as an outlier.
-        finite = np.isfinite(codes).all(axis=1)
-        raw = np.full(len(codes), np.nan)
-        if finite.any():
-            raw[finite] = self._code_score.score(codes[finite])
-        return raw
+    def __call__(self, scores):
+        return (np.asarray(scores, dtype=float) - self.center) / self.scale
 
-    def _resolve_score_method(self):
-        """``score_method`` with ``'auto'`` resolved for the fitted input kind."""
-        return resolve_score_method(self.score_method, self.input_transform_.is_image)
 
-    def _scoring_network(self):
-        """The generator in eval mode, and the dtype to feed it."""
-        module = self.net_.module_
-        if self.input_transform_.is_image:
-            return module.eval(), torch.float32
-        # Tiny tabular nets: float64 makes scores batch-independent to ~1e-12.
-        return copy.deepcopy(module).double().eval(), torch.float64
+@dataclass
+class ReadOut:
+    """A fitted score method.
 
-    def _progress(self, total, desc):
-        """A tqdm bar over ``total`` samples, or None when it would not show."""
-        if not self.verbose or (self.verbose < 2 and total <= PROGRESS_MIN_SAMPLES):
-            return None
-        from tqdm.auto import tqdm
+    Attributes
+    ----------
+    method : str
+        The ``score_method`` (resolved, never ``'auto'``).
+    components : tuple of Component
+        Its components with their neighbour counts resolved.
+    scales : list of RobustScale
+        Each component's training statistics when there are several (their
+        robust z-scores are summed); the identity for a single component.
+    score : RobustScale
+        Statistics of the summed score over the training data.
+    references : ndarray of shape (m, latent_dim) or None
+        Reference codes (float32), for methods that need them.
+    lof_statistics : dict of int to (ndarray, ndarray)
+        For each LOF component (by position): the references' k-distances
+        and local reachability densities.
+    """
 
-        return tqdm(total=total, desc=desc, unit="sample", leave=False)
+    method: str
+    components: tuple
+    scales: list
+    score: RobustScale = field(default_factory=RobustScale)
+    references: np.ndarray | None = None
+    lof_statistics: dict = field(default_factory=dict)
 
-    def _map_batches(self, X, out, fn, desc="Scoring"):
-        """Fill ``out[rows] = fn(x_hat, z, z_hat)`` batch by batch; return ``out``.
+    def to_saved(self):
+        """``(metadata, tensors)``: JSON values and float64 tensors for a model file."""
+        metadata = {
+            "method": self.method,
+            "components": [
+                {
+                    "kind": c.kind,
+                    "metric": c.metric,
+                    "n_neighbors": c.n_neighbors,
+                    "center": s.center,
+                    "scale": s.scale,
+                }
+                for c, s in zip(self.components, self.scales, strict=True)
+            ],
+        }
+        tensors = {}
+        for position, (k_distance, density) in self.lof_statistics.items():
+            tensors[f"readout.lof{position}.k_distance"] = torch.as_tensor(k_distance)
+            tensors[f"readout.lof{position}.density"] = torch.as_tensor(density)
+        return metadata, tensors
 
-        Writing into one preallocated array keeps scoring memory at the input
-        plus O(batch): collecting small per-batch results instead pins heap
-        pages between the large temporaries and makes memory grow with n.
-        """
-        module, dtype = self._scoring_network()
-        device = next(module.parameters()).device
-        channels_last = self._use_channels_last()
-        step = max(self.batch_size, _MIN_SCORING_BATCH)
-        bar = self._progress(len(X), desc)
-        with torch.inference_mode():
-            for start in range(0, len(X), step):
-                x = self.input_transform_.to_network(
-                    X[start : start + step], device, dtype, channels_last=channels_last
+    @classmethod
+    def from_saved(cls, metadata, tensors, references, score):
+        """The read-out a model file describes (see :meth:`to_saved`)."""
+        components, scales, statistics = [], [], {}
+        for position, entry in enumerate(metadata["components"]):
+            components.append(Component(entry["kind"], entry["metric"], entry["n_neighbors"]))
+            scales.append(RobustScale(entry["center"], entry["scale"]))
+            if entry["kind"] == "lof":
+                prefix = f"readout.lof{position}"
+                statistics[position] = (
+                    tensors[f"{prefix}.k_distance"].cpu().numpy(),
+                    tensors[f"{prefix}.density"].cpu().numpy(),
                 )
-                out[start : start + len(x)] = fn(*module(x))
-                if bar is not None:
-                    bar.update(len(x))
-        if bar is not None:
-            bar.close()
-        return out
+        return cls(metadata["method"], tuple(components), scales, score, references, statistics)
 
-    def _latent_distance(self, X):
-        def distance(x_hat, z, z_hat):
-            return torch.mean((z - z_hat) ** 2, dim=1).to("cpu", torch.float64).numpy()
 
-        return self._map_batches(X, np.empty(len(X)), distance)
+def reference_subset(n_samples, seed, limit=None):
+    """Sorted indices of the training rows kept as neighbour references.
 
-    def _latent_and_codes(self, X):
-        """Latent distances and codes in one pass over ``X``."""
+    At most ``limit`` rows (:data:`MAX_REFERENCE_CODES` by default), drawn
+    with ``seed`` when there are more.
+    """
+    limit = MAX_REFERENCE_CODES if limit is None else limit
+    if n_samples <= limit:
+        return np.arange(n_samples)
+    return np.sort(np.random.default_rng(seed).choice(n_samples, limit, replace=False))
 
-        def both(x_hat, z, z_hat):
-            distance = torch.mean((z - z_hat) ** 2, dim=1, keepdim=True)
-            return torch.cat([distance, z], dim=1).to("cpu", torch.float64).numpy()
 
-        out = self._map_batches(X, np.empty((len(X), 1 + self.latent_dim_)), both)
-        return out[:, 0], out[:, 1:]
+def _leave_one_out(references, metric, k):
+    """Each reference's k nearest other references, batch by batch."""
+    prepared = prepare(references, metric)
+    parts = [
+        nearest(prepared[s : s + _FIT_BATCH], prepared, k, metric, self_offset=s)
+        for s in range(0, len(prepared), _FIT_BATCH)
+    ]
+    return torch.cat([d for d, _ in parts]), torch.cat([i for _, i in parts])
 
-    def _codes(self, X):
-        return self._latent_and_codes(X)[1]
+
+def fit_components(method, n_neighbors, latent, references=None, reference_index=None):
+    """Fit a score method's components on the training data.
+
+    Parameters
+    ----------
+    method : str
+        A key of ``SCORE_METHODS``.
+    n_neighbors : int
+        The estimator's ``n_neighbors``.
+    latent : ndarray of shape (n,)
+        Latent distances of all the training rows.
+    references : ndarray of shape (m, latent_dim) or None
+        Reference codes (needed by neighbour components; ``m >= 2``).
+    reference_index : ndarray of shape (m,) or None
+        The training rows the references are the codes of.
+
+    Returns
+    -------
+    readout : ReadOut
+        With component statistics fitted (``score`` still the identity).
+    raw : ndarray of shape (n,)
+        The summed raw score of each training row: leave-one-out for the
+        references; NaN for rows outside a subsampled reference set, which
+        the caller scores as new data.
+    """
+    spec = SCORE_METHODS[method]
+    m = 0 if references is None else len(references)
+    components = tuple(
+        c if c.kind == "latent" else Component(c.kind, c.metric, max(1, min(c.n_neighbors, m - 1)))
+        for c in spec.resolved_components(n_neighbors)
+    )
+    readout = ReadOut(method, components, [], references=references)
+    raw = np.zeros(len(latent))
+    if spec.needs_references:
+        raw[:] = np.nan
+        raw[reference_index] = 0.0
+    rows = slice(None) if reference_index is None else reference_index
+    codes = None if references is None else torch.as_tensor(references, dtype=torch.float64)
+    for position, component in enumerate(components):
+        if component.kind == "latent":
+            part = latent
+        else:
+            distances, indices = _leave_one_out(codes, component.metric, component.n_neighbors)
+            if component.kind == "knn":
+                part = distances[:, -1]
+            else:
+                k_distance, density = lof_reference_statistics(distances, indices)
+                readout.lof_statistics[position] = (k_distance.numpy(), density.numpy())
+                part = local_outlier_factor(distances, indices, k_distance, density)
+            part = part.numpy()
+        # Several components are summed as robust z-scores, so that a distance
+        # and a density ratio count alike; a single one is the raw score itself.
+        scale = RobustScale.fit(part) if len(components) > 1 else RobustScale()
+        readout.scales.append(scale)
+        raw[rows] += scale(part if component.kind != "latent" else part[rows])
+    return readout, raw

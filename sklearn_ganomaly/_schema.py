@@ -15,10 +15,11 @@ from numbers import Integral, Real
 
 import torch
 
-from ._checks import _check_image_shape
-from ._code_scores import resolve_score_method
+from ._checks import check_image_shape
 from ._compat import validate_params
-from ._inputs import _image_layout
+from ._inputs import image_layout
+from ._neighbours import METRICS
+from ._scores import COMPONENT_KINDS, SCORE_METHODS, resolve_score_method
 from .networks import build_networks
 
 __all__ = ["validate_model"]
@@ -69,7 +70,7 @@ def _check_params(metadata, estimator):
         detector = estimator(**params)
         validate_params(detector)
         if detector.image_shape is not None:
-            _check_image_shape(tuple(detector.image_shape))
+            check_image_shape(tuple(detector.image_shape))
     except (TypeError, ValueError) as error:
         _fail("params", f"holds an invalid parameter ({error})")
     return params
@@ -85,7 +86,7 @@ def _check_layout(metadata, params):
         _fail("input_transform.channels_last", "must be true or false")
     image_shape = params.get("image_shape")
     try:
-        expected = _image_layout(sample_shape, image_shape)
+        expected = image_layout(sample_shape, image_shape)
     except ValueError as error:
         _fail("input_transform.sample_shape", f"does not fit params.image_shape ({error})")
     if expected != (network_shape, spec["channels_last"]):
@@ -106,8 +107,7 @@ def _check_metadata(metadata, estimator):
     params = _check_params(metadata, estimator)
     network_shape = _check_layout(metadata, params)
     latent_dim = _int(metadata, "latent_dim_")
-    if params.get("latent_dim", "auto") not in ("auto", latent_dim):
-        _fail("latent_dim_", f"differs from params.latent_dim, {params['latent_dim']!r}")
+    width = _check_network(metadata, params, network_shape, latent_dim)
     best_epoch = _int(metadata, "best_epoch_")
     _float(metadata, "score_center_")
     _float(metadata, "score_scale_", positive=True)
@@ -126,12 +126,28 @@ def _check_metadata(metadata, estimator):
         or not all(isinstance(n, str) for n in names)
     ):
         _fail("feature_names_in_", "must list one string per feature")
-    return params, network_shape, latent_dim
+    return params, network_shape, latent_dim, width
 
 
-def _expected_weights(params, network_shape, latent_dim):
+def _check_network(metadata, params, network_shape, latent_dim):
+    """The width the networks were built with; files of version 1 kept it in params."""
+    network = metadata.get("network")
+    if network is None:
+        if params.get("latent_dim", "auto") not in ("auto", latent_dim):
+            _fail("latent_dim_", f"differs from params.latent_dim, {params['latent_dim']!r}")
+        return params["width"]
+    if not isinstance(network, dict):
+        _fail("network", "must be a JSON object")
+    if _shape(network.get("shape"), "network.shape", (1, 3)) != network_shape:
+        _fail("network.shape", f"differs from input_transform.network_shape {list(network_shape)}")
+    if _int(network, "latent_dim") != latent_dim:
+        _fail("network.latent_dim", f"differs from latent_dim_, {latent_dim}")
+    return _int(network, "width")
+
+
+def _expected_weights(width, network_shape, latent_dim):
     with torch.device("meta"):
-        generator, discriminator = build_networks(network_shape, latent_dim, params["width"])
+        generator, discriminator = build_networks(network_shape, latent_dim, width)
     shapes = {}
     for prefix, module in (("generator", generator), ("discriminator", discriminator)):
         for key, value in module.state_dict().items():
@@ -146,12 +162,12 @@ def _check_tensor(key, tensor):
         _fail(f"tensors.{key}", "holds NaN or infinite values")
 
 
-def _check_tensors(tensors, params, network_shape, latent_dim):
+def _check_tensors(tensors, width, network_shape, latent_dim):
     if not isinstance(tensors, dict) or not all(isinstance(k, str) for k in tensors):
         _fail("tensors", "must map names to tensors")
     for key, tensor in tensors.items():
         _check_tensor(key, tensor)
-    expected = _expected_weights(params, network_shape, latent_dim)
+    expected = _expected_weights(width, network_shape, latent_dim)
     stored = {k for k in tensors if k.startswith(("generator.", "discriminator."))}
     missing, extra = sorted(set(expected) - stored), sorted(stored - set(expected))
     if missing or extra:
@@ -168,18 +184,62 @@ def _check_tensors(tensors, params, network_shape, latent_dim):
             _fail(f"tensors.{key}", f"must hold {n_offsets} float value(s)")
     if not bool((tensors["input_transform.scale"] > 0).all()):
         _fail("tensors.input_transform.scale", "must be positive")
-    score_method = resolve_score_method(
-        params.get("score_method", "latent"), len(network_shape) == 3
-    )
-    if score_method != "latent":
-        # The neighbour read-out is rebuilt from these codes at load.
-        codes = tensors.get("reference_codes")
-        if codes is None or codes.dim() != 2 or codes.shape[0] < 2 or codes.shape[1] != latent_dim:
-            _fail(
-                "tensors.reference_codes",
-                f"must hold at least 2 codes of {latent_dim} numbers for "
-                f"score_method={score_method!r}",
-            )
+
+
+def _check_references(tensors, latent_dim, least, why):
+    codes = tensors.get("reference_codes")
+    if codes is None or codes.dim() != 2 or codes.shape[0] < least or codes.shape[1] != latent_dim:
+        _fail(
+            "tensors.reference_codes",
+            f"must hold at least {least} codes of {latent_dim} numbers {why}",
+        )
+    return codes.shape[0]
+
+
+def _check_readout(metadata, tensors, params, network_shape, latent_dim):
+    readout = metadata.get("readout")
+    if readout is None:
+        # Version 1: the read-out is rebuilt from the reference codes at load.
+        method = resolve_score_method(
+            params.get("score_method", "latent"), len(network_shape) == 3
+        )
+        if method.needs_references:
+            _check_references(tensors, latent_dim, 2, f"for score_method={method.name!r}")
+        return
+    if not isinstance(readout, dict) or readout.get("method") not in SCORE_METHODS:
+        _fail("readout.method", f"must be one of {sorted(SCORE_METHODS)}")
+    components = readout.get("components")
+    if not isinstance(components, list) or not components:
+        _fail("readout.components", "must be a non-empty list")
+    n_references = None
+    for i, entry in enumerate(components):
+        field = f"readout.components[{i}]"
+        if not isinstance(entry, dict) or entry.get("kind") not in COMPONENT_KINDS:
+            _fail(f"{field}.kind", f"must be one of {list(COMPONENT_KINDS)}")
+        for name in ("center", "scale"):
+            value = entry.get(name)
+            valid = isinstance(value, Real) and not isinstance(value, bool)
+            if not (valid and math.isfinite(value) and (name == "center" or value > 0)):
+                _fail(
+                    f"{field}.{name}", f"must be a finite{' positive' * (name == 'scale')} number"
+                )
+        if entry["kind"] == "latent":
+            continue
+        if entry.get("metric") not in METRICS:
+            _fail(f"{field}.metric", f"must be one of {list(METRICS)}")
+        if n_references is None:
+            n_references = _check_references(tensors, latent_dim, 2, "for neighbour scores")
+        k = entry.get("n_neighbors")
+        if not isinstance(k, Integral) or isinstance(k, bool) or not 1 <= k < n_references:
+            _fail(f"{field}.n_neighbors", f"must be an integer from 1 to {n_references - 1}")
+        if entry["kind"] == "lof":
+            for name in ("k_distance", "density"):
+                key = f"readout.lof{i}.{name}"
+                tensor = tensors.get(key)
+                if tensor is None or tuple(tensor.shape) != (n_references,):
+                    _fail(f"tensors.{key}", f"must hold {n_references} values")
+                if not bool((tensor >= 0).all()):
+                    _fail(f"tensors.{key}", "must not be negative")
 
 
 def validate_model(path, metadata, tensors, estimator):
@@ -198,8 +258,9 @@ def validate_model(path, metadata, tensors, estimator):
         and pass its parameter constraints.
     """
     try:
-        params, network_shape, latent_dim = _check_metadata(metadata, estimator)
-        _check_tensors(tensors, params, network_shape, latent_dim)
+        params, network_shape, latent_dim, width = _check_metadata(metadata, estimator)
+        _check_tensors(tensors, width, network_shape, latent_dim)
+        _check_readout(metadata, tensors, params, network_shape, latent_dim)
     except _Invalid as error:
         raise ValueError(
             f"{path} is not a valid sklearn-ganomaly model: {error}. The file is damaged "

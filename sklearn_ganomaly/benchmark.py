@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from . import PAPER_CONFIG, GANomalyDetector, __version__, plotting
 from ._argtypes import positive_int_or_auto
-from ._readout import SCORES
+from ._scores import SCORE_METHODS
 from .datasets import load_digits_images, load_mnist5k, one_class_split
 
 __all__ = ["PYOD_DETECTORS", "add_subcommand", "main", "run_benchmark", "write_report"]
@@ -391,7 +391,10 @@ def _configure(parser):
     )
     parser.add_argument("--learning-rate", type=float, default=None)
     parser.add_argument(
-        "--score-method", choices=("auto", *SCORES), default=None, help="GANomaly score_method"
+        "--score-method",
+        choices=("auto", *SCORE_METHODS),
+        default=None,
+        help="GANomaly score_method",
     )
     parser.add_argument("--width", type=int, default=None, help="GANomaly network width")
     parser.add_argument("--latent-dim", type=int, default=None, help="GANomaly latent size")

@@ -26,17 +26,14 @@ import numpy as np
 
 from . import GANomalyDetector, __version__, load, plotting
 from ._argtypes import bounded_int, contamination, finite_float, positive_int_or_auto
-from ._checks import (
-    NonFiniteScoreWarning,
-    TrainingInterruptedWarning,
-    check_device,
-    check_network_size,
-)
+from ._checks import check_network_size
+from ._device import check_device
 from ._files import check_writable, write_bytes_atomic
-from ._readout import SCORES
+from ._scores import SCORE_METHODS
 from .benchmark import add_subcommand as add_benchmark
 from .datasets import load_image_folder
 from .datasets._image_folder import _parse_size
+from .exceptions import NonFiniteScoreWarning, TrainingInterruptedWarning
 
 #: The estimator's defaults, which the training options share.
 _DEFAULTS = GANomalyDetector().get_params()
@@ -378,7 +375,7 @@ def _add_train(subparsers):
     )
     parser.add_argument(
         "--score-method",
-        choices=("auto", *SCORES),
+        choices=("auto", *SCORE_METHODS),
         default=_DEFAULTS["score_method"],
         help=f"what makes an image anomalous (default {_DEFAULTS['score_method']}; "
         "'latent' is the paper's latent distance)",

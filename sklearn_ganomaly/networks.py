@@ -30,6 +30,7 @@ __all__ = [
     "Generator",
     "build_networks",
     "dcgan_init_",
+    "network_width",
     "padded_size",
 ]
 
@@ -216,6 +217,12 @@ def build_networks(input_shape, latent_dim, width):
     generator = Generator(encoder, decoder, reencoder, frame)
     discriminator = Discriminator(features, classifier, disc_frame)
     return generator, discriminator
+
+
+def network_width(generator):
+    """The ``width`` a generator was built with (its encoder's first layer's outputs)."""
+    first = next(m for m in generator.encoder.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
+    return int(first.out_channels if isinstance(first, nn.Conv2d) else first.out_features)
 
 
 @torch.no_grad()

@@ -19,7 +19,6 @@ Images are drawn in the networks' scale (the training range mapped to
 ``[-1, 1]``), so residuals of different images share one colour scale.
 """
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,8 @@ import torch
 from numpy.typing import ArrayLike
 
 from ._checks import check_scoring_input
+from ._scores import SCORE_METHODS
+from ._scoring_graph import detector_graph
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -90,24 +91,38 @@ def residuals(
     return inputs, reconstructions, np.abs(inputs - reconstructions).mean(axis=-1)
 
 
-#: What each attribution target differentiates, for captions.
+#: The attribution targets besides ``'score'`` (the detector's own score).
 _TARGETS = {
-    "latent_distance": "latent distance mean((z - z_hat)^2)",
-    "code_distance": "cosine distance of the code z to its nearest training codes",
+    "latent_distance": "the latent distance mean((z - z_hat)^2)",
+    "code_distance": "the distance of the code z to its n_neighbors-th nearest training code",
 }
 
 
 def _resolve_target(detector, target):
     if target == "auto":
-        return "latent_distance" if detector.score_method_ == "latent" else "code_distance"
-    if target not in _TARGETS:
-        raise ValueError(f"target must be 'auto' or one of {list(_TARGETS)}, got {target!r}.")
-    if target == "code_distance" and detector.score_method_ == "latent":
+        return "score"
+    if target != "score" and target not in _TARGETS:
         raise ValueError(
-            "target='code_distance' needs a detector with a neighbour score_method "
-            "(its reference_codes_); this one has score_method='latent'."
+            f"target must be 'auto', 'score' or one of {list(_TARGETS)}, got {target!r}."
+        )
+    if target == "code_distance" and _knn_position(detector) is None:
+        raise ValueError(
+            "target='code_distance' needs a detector whose score_method reads the distance "
+            f"to the nearest training codes; this one has score_method={detector.score_method_!r}."
         )
     return target
+
+
+def _knn_position(detector):
+    kinds = [c.kind for c in detector.readout_.components]
+    return kinds.index("knn") if "knn" in kinds else None
+
+
+def _caption(detector, target):
+    """What an attribution map of ``target`` differentiates."""
+    if target == "score":
+        return SCORE_METHODS[detector.score_method_].attribution
+    return _TARGETS[target]
 
 
 def attribution_maps(
@@ -118,7 +133,8 @@ def attribution_maps(
     The gradient, with respect to the network input (the pixels scaled to
     ``[-1, 1]``), of the quantity the anomaly score is computed from, in
     absolute value and summed over channels: bright pixels are those whose
-    change would move the score most.
+    change would move the score most. It is computed through the detector's
+    scoring graph, the module that scores, in float64.
 
     Parameters
     ----------
@@ -126,14 +142,13 @@ def attribution_maps(
         A detector fitted on images.
     X : array-like
         Images in the layout used at fit.
-    target : {'auto', 'latent_distance', 'code_distance'}, default='auto'
-        What to differentiate. ``'latent_distance'`` is the paper's score
-        ``mean((z - z_hat) ** 2)``; ``'code_distance'`` the cosine distance
-        of the code ``z`` to its ``n_neighbors``-th nearest reference code,
-        which is the ``'latent_knn'`` score and the distance part of
-        ``'latent_knn_lof'`` (the local outlier factor itself is not
-        differentiated). ``'auto'`` picks the one the detector's
-        ``score_method`` reads.
+    target : {'auto', 'score', 'latent_distance', 'code_distance'}, default='auto'
+        What to differentiate. ``'score'`` (and ``'auto'``) is the anomaly
+        score of the detector's ``score_method_``, local outlier factors
+        included; ``'latent_distance'`` the paper's score ``mean((z - z_hat)
+        ** 2)``; ``'code_distance'`` the distance of the code ``z`` to its
+        ``n_neighbors``-th nearest reference code (for score methods that
+        read it).
 
     Returns
     -------
@@ -158,32 +173,23 @@ def attribution_maps(
         raise ValueError("Attribution maps need a detector fitted on images.")
     # In float64: z and z_hat of a normal image agree to many digits, and
     # float32 would lose their difference's gradient to cancellation.
-    module = copy.deepcopy(detector.net_.module_).double().eval()
-    device = next(module.parameters()).device
-    references, k = None, 1
-    if target == "code_distance":
-        references = torch.as_tensor(detector.reference_codes_, dtype=torch.float64)
-        references = _unit_rows(references.to(device))
-        k = max(1, min(int(detector.n_neighbors), len(references) - 1))
+    graph = detector_graph(detector, dtype=torch.float64)
+    device = graph.offset.device
     maps = []
     for start in range(0, len(X), 256):
-        x = detector.input_transform_.to_network(X[start : start + 256], device, torch.float64)
-        x = x.contiguous().requires_grad_(True)
+        batch = torch.as_tensor(np.asarray(X[start : start + 256]), device=device)
+        x = graph.network_input(batch).detach().requires_grad_(True)
         with torch.enable_grad():
-            _, z, z_hat = module(x)
-            if references is None:
-                value = torch.mean((z - z_hat) ** 2, dim=1)
+            score, latent, parts, _ = graph.read(x)
+            if target == "score":
+                value = score
+            elif target == "latent_distance":
+                value = latent
             else:
-                similarity = _unit_rows(z) @ references.T
-                value = 1.0 - torch.topk(similarity, k, dim=1).values[:, -1]
+                value = parts[_knn_position(detector)]
             (gradient,) = torch.autograd.grad(value.sum(), x)
         maps.append(gradient.abs().sum(dim=1).to("cpu", torch.float64).numpy())
     return np.concatenate(maps)
-
-
-def _unit_rows(x):
-    norm = torch.linalg.vector_norm(x, dim=1, keepdim=True)
-    return x / torch.where(norm > 0, norm, torch.ones_like(norm))
 
 
 def plot_attribution_maps(
@@ -213,7 +219,7 @@ def plot_attribution_maps(
         Extra caption per image (a file name, say), shown under the score.
     n_cols : int, default=8
         Panels per row.
-    target : {'auto', 'latent_distance', 'code_distance'}, default='auto'
+    target : {'auto', 'score', 'latent_distance', 'code_distance'}, default='auto'
         What to differentiate (see :func:`attribution_maps`).
 
     Returns
@@ -254,7 +260,7 @@ def plot_attribution_maps(
             caption += f"\n{titles[i]}"
         ax.set_title(caption, fontsize=7)
     figure.suptitle(
-        f"|d score / d pixel|: gradient of the {_TARGETS[target]} with respect to each "
+        f"|d score / d pixel|: gradient of {_caption(detector, target)} with respect to each "
         "pixel (each map scaled to its maximum)",
         fontsize=8,
     )

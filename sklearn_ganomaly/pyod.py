@@ -22,10 +22,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
+from ._callback_params import CallbackParamsMixin
 from ._checks import flag_undefined_anomaly_scores
 from ._compat import pyod_finish_fit
 from ._detector import GANomalyDetector
-from ._training import CallbackParamsMixin
 
 __all__ = ["GANomaly", "add_to_ad_engine"]
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_ganomaly import GANomalyDetector, _fitting
+from sklearn_ganomaly import GANomalyDetector, _device
 from sklearn_ganomaly.networks import Discriminator, Generator
 
 TINY = dict(width=8, latent_dim=8, n_epochs=1, batch_size=32, random_state=0, device="cpu")
@@ -38,9 +38,12 @@ def test_auto_settings_on_cpu(images, monkeypatch):
     # 'auto' on a CPU: bfloat16 autocast only where the CPU computes it natively,
     # row-major float32 weights either way.
     for native in (False, True):
-        monkeypatch.setattr(_fitting, "cpu_has_native_bf16", lambda native=native: native)
+        monkeypatch.setattr(_device, "cpu_has_native_bf16", lambda native=native: native)
         model = GANomalyDetector(**{**TINY, "n_epochs": 1}).fit(images[:64])
         assert model.net_.autocast_dtype == (torch.bfloat16 if native else None)
+        # Tables stay in float32: their small networks run slower under autocast.
+        table = GANomalyDetector(**{**TINY, "n_epochs": 1}).fit(images[:64].reshape(64, -1))
+        assert table.net_.autocast_dtype is None
     weights = _conv_weights(model.net_.module_)
     assert weights and all(w.dtype == torch.float32 for w in weights)
     assert all(w.is_contiguous() for w in weights)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_ganomaly import GANomalyDetector, _fitting
-from sklearn_ganomaly._training import still_improving
+from sklearn_ganomaly import GANomalyDetector, _training
+
+still_improving = _training.still_improving
 
 TINY = dict(width=4, latent_dim=4, batch_size=32, random_state=0, device="cpu")
 
@@ -18,7 +19,7 @@ def _steps(model, n_train):
 
 
 def test_auto_trains_small_data_for_at_least_the_minimum_steps(monkeypatch, digits_images):
-    monkeypatch.setattr(_fitting, "AUTO_MIN_STEPS", 60)
+    monkeypatch.setattr(_training, "AUTO_MIN_STEPS", 60)
     X, _ = digits_images
     model = GANomalyDetector(**TINY, n_epochs="auto").fit(X[:100])
     n_train = 100 - int(0.1 * 100)
@@ -28,9 +29,9 @@ def test_auto_trains_small_data_for_at_least_the_minimum_steps(monkeypatch, digi
 
 
 def test_auto_stops_when_the_validation_loss_stops_improving(monkeypatch, digits_images):
-    monkeypatch.setattr(_fitting, "AUTO_MIN_STEPS", 1)
-    monkeypatch.setattr(_fitting, "AUTO_PATIENCE", 2)
-    monkeypatch.setattr(_fitting, "AUTO_TOL", 0.99)  # nothing counts as progress
+    monkeypatch.setattr(_training, "AUTO_MIN_STEPS", 1)
+    monkeypatch.setattr(_training, "AUTO_PATIENCE", 2)
+    monkeypatch.setattr(_training, "AUTO_TOL", 0.99)  # nothing counts as progress
     X, _ = digits_images
     model = GANomalyDetector(**TINY, n_epochs="auto").fit(X[:200])
     # Epoch 1 sets the best; two epochs without a 99% improvement stop it.
@@ -41,8 +42,8 @@ def test_auto_stops_when_the_validation_loss_stops_improving(monkeypatch, digits
 
 
 def test_auto_is_bounded_by_the_maximum_steps(monkeypatch, digits_images):
-    monkeypatch.setattr(_fitting, "AUTO_MIN_STEPS", 10_000)
-    monkeypatch.setattr(_fitting, "AUTO_MAX_STEPS", 20)
+    monkeypatch.setattr(_training, "AUTO_MIN_STEPS", 10_000)
+    monkeypatch.setattr(_training, "AUTO_MAX_STEPS", 20)
     X, _ = digits_images
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -59,15 +60,15 @@ def test_a_fit_with_too_few_steps_warns(digits_images):
 
 
 def test_a_fit_ending_on_a_still_falling_loss_warns(monkeypatch, digits_images):
-    monkeypatch.setattr(_fitting, "AUTO_MIN_STEPS", 1)
-    monkeypatch.setattr(_fitting, "still_improving", lambda history: True)
+    monkeypatch.setattr(_training, "AUTO_MIN_STEPS", 1)
+    monkeypatch.setattr(_training, "still_improving", lambda history: True)
     X, _ = digits_images
     with pytest.warns(ConvergenceWarning, match="still falling"):
         GANomalyDetector(**TINY, n_epochs=2).fit(X[:300])
 
 
 def test_a_long_enough_fit_does_not_warn(monkeypatch, digits_images):
-    monkeypatch.setattr(_fitting, "AUTO_MIN_STEPS", 10)
+    monkeypatch.setattr(_training, "AUTO_MIN_STEPS", 10)
     X, _ = digits_images
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)

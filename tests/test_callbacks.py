@@ -224,9 +224,7 @@ class TestWarmStart:
         detector = GANomalyDetector(**{**TINY, "n_epochs": 2}, warm_start=True).fit(table)
         scores = detector.anomaly_score(table)
         steps = detector.net_.optimizer_.state_dict()["state"][0]["step"].item()
-        optimizer = detector.net_.optimizer_
         detector.fit(table)
-        assert detector.net_.optimizer_ is optimizer
         assert detector.net_.optimizer_.state_dict()["state"][0]["step"].item() == 2 * steps
         assert len(detector.history_) == 4 and detector.history_[-1]["epoch"] == 4
         assert detector.best_epoch_ in (3, 4)

@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 from skorch.callbacks import EarlyStopping
 
 from sklearn_ganomaly import GANomalyDetector
-from sklearn_ganomaly._training import resolve_device
+from sklearn_ganomaly._device import resolve_device
 
 TINY = dict(
     width=8,
@@ -162,7 +162,7 @@ def test_other_seed_other_model(blobs):
     assert not np.allclose(first, second)
 
 
-@pytest.mark.parametrize("random_state", [0, None, np.random.RandomState(3)])
+@pytest.mark.parametrize("random_state", [0, np.random.RandomState(3)])
 def test_fit_leaves_global_random_states_alone(digits_images, random_state):
     X, _ = digits_images
     np.random.seed(123)
@@ -174,6 +174,22 @@ def test_fit_leaves_global_random_states_alone(digits_images, random_state):
     np.testing.assert_array_equal(before[0], after[0])
     assert before[1] == after[1]
     assert torch.equal(before[2], after[2])
+
+
+def test_random_state_none_draws_from_numpys_global_generator(digits_images):
+    # As scikit-learn's estimators do: seeding numpy makes two such fits equal,
+    # and Python's and torch's global generators are left alone.
+    X, _ = digits_images
+    random.seed(123)
+    torch.manual_seed(123)
+    before = (random.getstate(), torch.get_rng_state().clone())
+    fits = []
+    for _ in range(2):
+        np.random.seed(5)
+        fits.append(GANomalyDetector(**{**TINY, "random_state": None}).fit(X[:100]))
+    np.testing.assert_array_equal(fits[0].score_samples(X[:20]), fits[1].score_samples(X[:20]))
+    assert before[0] == random.getstate()
+    assert torch.equal(before[1], torch.get_rng_state())
 
 
 def _available(monkeypatch, *, cuda, mps):
@@ -293,10 +309,10 @@ def test_divergence_never_yields_a_nan_model(digits_images):
 
 
 def test_divergence_after_a_good_epoch_recovers_the_best_weights(digits_images, monkeypatch):
-    from sklearn_ganomaly import _training
+    from sklearn_ganomaly._net import GANomalyNet
 
     X, _ = digits_images
-    original = _training.GANomalyNet.train_step
+    original = GANomalyNet.train_step
     calls = {"n": 0}
 
     def poisoned(self, batch, **kwargs):
@@ -306,7 +322,7 @@ def test_divergence_after_a_good_epoch_recovers_the_best_weights(digits_images, 
             step["loss"] = step["loss"] * float("nan")
         return step
 
-    monkeypatch.setattr(_training.GANomalyNet, "train_step", poisoned)
+    monkeypatch.setattr(GANomalyNet, "train_step", poisoned)
     with pytest.warns(ConvergenceWarning, match="Keeping the weights of epoch 1"):
         model = GANomalyDetector(**{**TINY, "n_epochs": 3}).fit(X[:200])
     assert model.best_epoch_ == 1

@@ -2,7 +2,9 @@
 
 The files in ``tests/data`` were saved by that version's ``save`` with the
 scores it gave; a change of the scoring code or of the file format must keep
-reading them into detectors that give those scores.
+reading them into detectors that give those scores: the same labels, and
+anomaly scores equal to float32 precision (image models score in float32;
+that version computed their neighbour distances in float64).
 """
 
 from pathlib import Path

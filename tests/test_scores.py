@@ -5,8 +5,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
-from sklearn_ganomaly import PAPER_CONFIG, GANomalyDetector, load
-from sklearn_ganomaly._code_scores import CodeNeighbourScore, reference_subset
+from sklearn_ganomaly import PAPER_CONFIG, GANomalyDetector, _readout, load
+from sklearn_ganomaly._readout import fit_components, reference_subset
 
 TINY = dict(width=8, latent_dim=8, n_epochs=2, batch_size=32, random_state=0, device="cpu")
 NEIGHBOUR_SCORES = ["latent_knn", "latent_lof", "latent_knn_lof"]
@@ -105,22 +105,18 @@ def test_reference_set_is_bounded():
 
 
 def test_subsampled_reference_still_scores_every_training_row(monkeypatch, blobs):
-    monkeypatch.setattr("sklearn_ganomaly._readout.reference_subset", _first_half)
+    monkeypatch.setattr(_readout, "MAX_REFERENCE_CODES", len(blobs) // 2)
     model = GANomalyDetector(**TINY, score_method="latent_knn").fit(blobs)
     assert len(model.reference_codes_) == len(blobs) // 2
     assert model.train_anomaly_scores_.shape == (len(blobs),)
     assert np.all(np.isfinite(model.train_anomaly_scores_))
 
 
-def _first_half(n_samples, seed):
-    return np.arange(n_samples // 2)
-
-
 def test_neighbour_count_is_capped_by_the_reference_size():
     codes = np.random.RandomState(0).normal(size=(3, 4))
-    scorer = CodeNeighbourScore("knn", 10).fit(codes)
-    assert scorer.k_ == 2
-    assert scorer.score(codes).shape == (3,)
+    readout, raw = fit_components("latent_knn_lof", 10, np.zeros(3), codes, np.arange(3))
+    assert [c.n_neighbors for c in readout.components] == [2, 2]
+    assert raw.shape == (3,) and np.all(np.isfinite(raw))
 
 
 def test_paper_config_is_the_latent_distance_on_the_paper_networks():

@@ -1,4 +1,4 @@
-"""Data loaders: embedded benchmark data, local MNIST/CIFAR-10 files, ADBench tables, image folders."""
+"""Data loaders: embedded benchmark data, MNIST/CIFAR-10 files, ADBench tables, image folders."""
 
 from ._benchmark_data import (
     load_cifar10,

@@ -64,9 +64,7 @@ def table_number(name: str) -> int:
     return int(match.group(1))
 
 
-def load_adbench_table(
-    folder: str | PathLike[str], name: str
-) -> tuple[np.ndarray, np.ndarray]:
+def load_adbench_table(folder: str | PathLike[str], name: str) -> tuple[np.ndarray, np.ndarray]:
     """Read one ADBench table: ``X`` as float64 and ``y`` as 0/1 integers.
 
     Parameters

@@ -1,0 +1,147 @@
+"""Nearest reference codes and local outlier factors, in torch, in bounded memory.
+
+The neighbour read-outs compare a code with the stored codes of the training
+data. Here that is done with matrix products and ``topk`` over chunks of the
+reference codes, on whatever device the codes are on, keeping a running
+k-best list: memory stays at ``batch * (chunk + k)`` distances however many
+references there are, and the same functions run inside the scoring graph
+that ONNX export traces. They compute what scikit-learn's brute-force
+``NearestNeighbors`` and ``LocalOutlierFactor(novelty=True)`` compute (the
+tests compare them to 1e-6 in float64):
+
+- cosine distance ``1 - <u, v> / (|u| |v|)``, clipped to [0, 2], a zero code
+  kept at zero length; Euclidean distance from the expansion
+  ``|u|^2 - 2 <u, v> + |v|^2``;
+- the local reachability density of a code with neighbours ``o``,
+  ``1 / (mean(max(d(x, o), k_distance(o))) + 1e-10)``, and its local outlier
+  factor ``mean(lrd(o)) / lrd(x)``.
+
+Leave-one-out statistics of the references themselves (a reference is never
+its own neighbour) mask each row's own index, as scikit-learn's
+``kneighbors()`` without arguments does.
+"""
+
+import torch
+
+__all__ = [
+    "DTYPE",
+    "LOF_EPSILON",
+    "METRICS",
+    "local_outlier_factor",
+    "lof_reference_statistics",
+    "nearest",
+    "prepare",
+]
+
+#: Neighbour searches run in float64 whatever the networks' dtype: distances
+#: of a code do not depend on the batch it is scored in (float32 matrix
+#: products sum in a batch-size-dependent order), and they match
+#: scikit-learn's float64 implementations.
+DTYPE = torch.float64
+
+METRICS = ("cosine", "euclidean")
+
+#: Added to the mean reachability distance, as scikit-learn does, so that a
+#: point among duplicates has a finite density.
+LOF_EPSILON = 1e-10
+
+#: References compared per matrix product (a few MB of distances per batch).
+CHUNK = 2048
+
+
+def prepare(codes, metric):
+    """Codes as the distance computation wants them: unit rows for the cosine."""
+    if metric == "cosine":
+        norm = torch.linalg.vector_norm(codes, dim=1, keepdim=True)
+        return codes / torch.where(norm > 0, norm, torch.ones_like(norm))
+    return codes
+
+
+def _distances(query, references, metric):
+    """Distances of prepared query rows to prepared reference rows."""
+    if metric == "cosine":
+        return torch.clamp(1.0 - query @ references.T, min=0.0, max=2.0)
+    squared = (
+        (query * query).sum(dim=1, keepdim=True)
+        - 2.0 * (query @ references.T)
+        + (references * references).sum(dim=1)
+    )
+    return torch.sqrt(torch.clamp(squared, min=0.0))
+
+
+def nearest(query, references, k, metric, *, self_offset=None, chunk=CHUNK):
+    """The ``k`` nearest references of each query row, nearest first.
+
+    Parameters
+    ----------
+    query : tensor of shape (b, d)
+        Prepared query codes (see :func:`prepare`).
+    references : tensor of shape (m, d)
+        Prepared reference codes; ``k <= m`` (``k < m`` with ``self_offset``).
+    k : int
+        Neighbours wanted.
+    metric : {'cosine', 'euclidean'}
+    self_offset : int or None
+        When the query rows are references ``self_offset .. self_offset + b``
+        themselves: each row's own index is left out (leave-one-out).
+    chunk : int
+        References compared per matrix product; memory is about ``b * chunk``.
+
+    Returns
+    -------
+    distances : tensor of shape (b, k)
+        Ascending.
+    indices : tensor of shape (b, k), int64
+        Rows of ``references``.
+    """
+    rows = torch.arange(query.shape[0], device=query.device)
+    candidates, positions = [], []
+    for start in range(0, references.shape[0], chunk):
+        d = _distances(query, references[start : start + chunk], metric)
+        if self_offset is not None:
+            own = rows + (self_offset - start)
+            hit = (own >= 0) & (own < d.shape[1])
+            d[rows[hit], own[hit]] = torch.inf
+        # Each chunk's own k best, then the best of those: small sorts only.
+        values, where = torch.topk(d, min(k, d.shape[1]), dim=1, largest=False)
+        candidates.append(values)
+        positions.append(where + start)
+    values, where = torch.topk(torch.cat(candidates, dim=1), k, dim=1, largest=False)
+    return values, torch.gather(torch.cat(positions, dim=1), 1, where)
+
+
+def _reachability_density(distances, indices, k_distance):
+    reach = torch.maximum(distances, k_distance[indices])
+    return 1.0 / (reach.mean(dim=1) + LOF_EPSILON)
+
+
+def lof_reference_statistics(distances, indices):
+    """k-distances and local reachability densities of the references.
+
+    Parameters
+    ----------
+    distances, indices : tensors of shape (m, k)
+        Each reference's k nearest other references (leave-one-out).
+
+    Returns
+    -------
+    k_distance, density : tensors of shape (m,)
+        The distance to each reference's k-th neighbour, and its local
+        reachability density.
+    """
+    k_distance = distances[:, -1]
+    return k_distance, _reachability_density(distances, indices, k_distance)
+
+
+def local_outlier_factor(distances, indices, k_distance, density):
+    """Local outlier factors of codes whose k nearest references are given.
+
+    Parameters
+    ----------
+    distances, indices : tensors of shape (b, k)
+        The codes' k nearest references.
+    k_distance, density : tensors of shape (m,)
+        From :func:`lof_reference_statistics`.
+    """
+    own = _reachability_density(distances, indices, k_distance)
+    return density[indices].mean(dim=1) / own
