@@ -296,6 +296,7 @@ def _readout(metadata, tensors, score_method):
             np.zeros(len(references)),
             references,
             np.arange(len(references)),
+            standardise=True,
         )
     readout.score = score
     return readout

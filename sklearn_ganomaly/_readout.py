@@ -156,7 +156,9 @@ def _leave_one_out(references, metric, k):
     return torch.cat([d for d, _ in parts]), torch.cat([i for _, i in parts])
 
 
-def fit_components(method, n_neighbors, latent, references=None, reference_index=None):
+def fit_components(
+    method, n_neighbors, latent, references=None, reference_index=None, standardise=None
+):
     """Fit a score method's components on the training data.
 
     Parameters
@@ -171,6 +173,9 @@ def fit_components(method, n_neighbors, latent, references=None, reference_index
         Reference codes (needed by neighbour components; ``m >= 2``).
     reference_index : ndarray of shape (m,) or None
         The training rows the references are the codes of.
+    standardise : bool or None
+        Turn each component into a robust z-score; None does when there are
+        several components (files of format 1 did for every neighbour score).
 
     Returns
     -------
@@ -193,6 +198,8 @@ def fit_components(method, n_neighbors, latent, references=None, reference_index
         raw[:] = np.nan
         raw[reference_index] = 0.0
     rows = slice(None) if reference_index is None else reference_index
+    if standardise is None:
+        standardise = len(components) > 1
     codes = None if references is None else torch.as_tensor(references, dtype=torch.float64)
     for position, component in enumerate(components):
         if component.kind == "latent":
@@ -208,7 +215,7 @@ def fit_components(method, n_neighbors, latent, references=None, reference_index
             part = part.numpy()
         # Several components are summed as robust z-scores, so that a distance
         # and a density ratio count alike; a single one is the raw score itself.
-        scale = RobustScale.fit(part) if len(components) > 1 else RobustScale()
+        scale = RobustScale.fit(part) if standardise else RobustScale()
         readout.scales.append(scale)
         raw[rows] += scale(part if component.kind != "latent" else part[rows])
     return readout, raw

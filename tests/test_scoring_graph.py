@@ -77,7 +77,7 @@ def test_training_statistics_are_scikit_learns_leave_one_out(method):
             part, _ = _sklearn_component(
                 component, references.astype(np.float64), references[:1].astype(np.float64)
             )
-        reference = RobustScale.fit(part)
+        reference = RobustScale.fit(part) if len(readout.components) > 1 else RobustScale()
         np.testing.assert_allclose(
             [scale.center, scale.scale], [reference.center, reference.scale]
         )
