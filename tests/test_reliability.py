@@ -614,6 +614,75 @@ class TestModelFiles:
             load(path)
         assert "field 'tensors." in str(info.value)
 
+    def test_damaged_bytes_are_refused_or_change_nothing(self, table, tmp_path):
+        # Bit flips and zeroed runs across a whole file, neighbour codes included:
+        # each either fails to load, naming the file, or scores exactly as before.
+        model = GANomalyDetector(**{**TINY, "latent_dim": 3}, score_method="latent_knn")
+        model.fit(table)
+        original = model.save(tmp_path / "original.pt").read_bytes()
+        expected = model.score_samples(table)
+        damaged, rng = tmp_path / "damaged.pt", np.random.RandomState(0)
+        offsets = np.linspace(0, len(original) - 1, 150).astype(int)
+        outcomes = {"refused": 0, "unchanged": 0}
+        for i, offset in enumerate(offsets):
+            data = bytearray(original)
+            if i % 2:
+                data[offset] ^= 1 << rng.randint(8)
+            else:
+                data[offset : offset + 8] = bytes(len(data[offset : offset + 8]))
+            if data == original:
+                continue
+            damaged.write_bytes(data)
+            try:
+                scores = load(damaged).score_samples(table)
+            except ValueError as error:
+                assert str(damaged) in str(error)
+                outcomes["refused"] += 1
+                continue
+            np.testing.assert_array_equal(scores, expected, err_msg=f"offset {offset}")
+            outcomes["unchanged"] += 1
+        assert outcomes["refused"] > 100, outcomes
+
+    def test_a_record_that_fails_its_crc_is_refused_naming_it(self, saved, tmp_path):
+        import zipfile
+
+        path = tmp_path / "m.pt"
+        data = bytearray(saved["table"].read_bytes())
+        with zipfile.ZipFile(saved["table"]) as archive:
+            record = max(archive.infolist(), key=lambda info: info.file_size)
+            # The record's data follows its 30-byte local header, name and extra field.
+            start = record.header_offset + 30 + len(record.orig_filename.encode())
+            start += int.from_bytes(
+                data[record.header_offset + 28 : record.header_offset + 30], "little"
+            )
+        data[start + record.file_size // 2] ^= 0x10  # one bit of one weight
+        path.write_bytes(data)
+        with pytest.raises(ValueError, match=f"{path}.*{record.orig_filename}.*CRC-32"):
+            load(path)
+
+    @pytest.mark.parametrize("kind", ["sparse", "complex"])
+    def test_exotic_tensors_are_refused_naming_the_field(self, saved, tmp_path, kind):
+        path = tmp_path / "m.pt"
+        path.write_bytes(saved["table"].read_bytes())
+        convert = torch.Tensor.to_sparse if kind == "sparse" else lambda t: t.to(torch.complex64)
+        _tamper(path, edit_tensors=_tensor_edit(convert))
+        with pytest.raises(ValueError, match=f"{path}.*field 'tensors.generator") as info:
+            load(path)
+        assert_raised_by_package(info.value)
+
+    @pytest.mark.parametrize("depth", [20, 100_000])
+    def test_deeply_nested_metadata_is_refused_naming_the_file(self, saved, tmp_path, depth):
+        path = tmp_path / "m.pt"
+        path.write_bytes(saved["table"].read_bytes())
+        payload = torch.load(path, weights_only=True)
+        payload["metadata"] = (
+            payload["metadata"][:-1] + ', "x": ' + "[" * depth + "]" * depth + "}"
+        )
+        torch.save(payload, path)
+        with pytest.raises(ValueError, match=f"{path} .*nest") as info:
+            load(path)
+        assert_raised_by_package(info.value)
+
     def test_untampered_files_still_load(self, saved, images):
         assert np.all(np.isfinite(load(saved["image"]).score_samples(images)))
 
