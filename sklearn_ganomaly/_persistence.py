@@ -18,7 +18,9 @@ the estimator, turns a :class:`SavedModel` back into a fitted detector with the
 same code that ``fit`` builds the networks with.
 """
 
+import io
 import json
+import os
 import pickle
 import zipfile
 from os import PathLike
@@ -29,7 +31,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
-from ._files import atomic_path
+from ._files import write_bytes_atomic
 from ._inputs import InputTransform
 from ._schema import check_nesting, validate_model
 from ._version import __version__
@@ -139,15 +141,21 @@ def save_detector(detector: BaseEstimator, path: str | PathLike[str]) -> Path:
     ``fit`` with ``warm_start=True`` trains on from the saved weights with
     fresh optimizer states.
     """
+    if isinstance(path, (str, PathLike)) and not os.fspath(path):
+        # Path("") is the current folder, which torch would fail to write deep inside.
+        raise ValueError("save needs a file name; the path given is empty.")
     path = Path(path)
     payload = {
         "metadata": json.dumps(_metadata(detector)),
         "tensors": _tensors(detector),
     }
+    # Serialised in memory: torch turns a failed write of its own (a full
+    # disk) into an opaque RuntimeError, Python's write names the cause.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
     # Written beside the destination and renamed into place: a failure (full
     # disk, Ctrl-C) never leaves a truncated model or clobbers an existing one.
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    write_bytes_atomic(path, buffer.getbuffer())
     return path
 
 

@@ -6,12 +6,15 @@ model files, and errors that name what is wrong. The fuzzing of dtypes,
 shapes and value ranges is in ``test_fuzz.py``.
 """
 
+import errno
 import json
 import os
 import pickle
+import signal
 import stat
 import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -378,17 +381,89 @@ class TestNothingLost:
     def test_failed_save_keeps_the_existing_model(self, table_model, tmp_path, monkeypatch):
         path = table_model.save(tmp_path / "m.pt")
         before = path.read_bytes()
+        original = Path.write_bytes
 
-        def full_disk(obj, f, *args, **kwargs):
-            with open(f, "wb") as file:
-                file.write(b"PK\x03\x04 half a model")
-            raise OSError(28, "No space left on device")
+        def full_disk(self, data):
+            original(self, bytes(data)[:10])  # half written, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr(torch, "save", full_disk)
-        with pytest.raises(OSError, match="No space"):
+        monkeypatch.setattr(Path, "write_bytes", full_disk)
+        with pytest.raises(OSError, match="No space left on device") as info:
             table_model.save(path)
+        assert info.value.filename == str(path)  # the message names the model file
         assert path.read_bytes() == before
         assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+
+    @pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="no file size limits here")
+    def test_a_failing_write_names_the_file_not_torch_internals(self, table_model, tmp_path):
+        # A file size limit makes the kernel fail the write as a full disk would.
+        resource = pytest.importorskip("resource")
+        path = tmp_path / "m.pt"
+        limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+        handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, limits[1]))
+        try:
+            with pytest.raises(OSError) as info:
+                table_model.save(path)
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+            signal.signal(signal.SIGXFSZ, handler)
+        assert info.value.errno == errno.EFBIG and info.value.filename == str(path)
+        assert "inline_container" not in str(info.value)
+        assert list(tmp_path.iterdir()) == []
+
+    def test_save_through_a_link_writes_its_target(self, table_model, table, tmp_path):
+        target = tmp_path / "models" / "m.pt"
+        target.parent.mkdir()
+        target.write_bytes(b"old model")
+        link = tmp_path / "current.pt"
+        link.symlink_to(target)
+        dangling = tmp_path / "next.pt"
+        dangling.symlink_to(tmp_path / "models" / "new.pt")
+        for path in (link, dangling):
+            table_model.save(path)
+            assert path.is_symlink()
+        assert target.stat().st_size > len(b"old model")
+        for path in (target, tmp_path / "models" / "new.pt"):
+            np.testing.assert_array_equal(
+                load(path).score_samples(table), table_model.score_samples(table)
+            )
+
+    @pytest.mark.skipif(not ON_LINUX, reason="device nodes and /proc")
+    @pytest.mark.parametrize("writer", ["save", "export_onnx", "cli"])
+    def test_device_nodes_are_written_not_replaced(self, table, tmp_path, cli_model, writer):
+        device = _null_device(tmp_path)
+        if writer == "save":
+            GANomalyDetector(**TINY).fit(table).save(device)
+        elif writer == "export_onnx":
+            pytest.importorskip("onnx")
+            GANomalyDetector(**TINY, score_method="latent").fit(table).export_onnx(device)
+        else:
+            _, folder, model = cli_model
+            assert main(["score", str(folder), "--model", str(model), "--csv", device]) == 0
+        assert stat.S_ISCHR(os.stat(device).st_mode)
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+    @pytest.mark.timeout(60)
+    @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+    def test_a_fifo_receives_the_model(self, table_model, table, tmp_path):
+        fifo = tmp_path / "pipe"
+        os.mkfifo(fifo)
+        received = {}
+
+        def read():
+            with open(fifo, "rb") as file:
+                received["data"] = file.read()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        table_model.save(fifo)
+        reader.join(timeout=30)
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+        (tmp_path / "copy.pt").write_bytes(received["data"])
+        np.testing.assert_array_equal(
+            load(tmp_path / "copy.pt").score_samples(table), table_model.score_samples(table)
+        )
 
     def test_interrupted_write_leaves_nothing(self, tmp_path):
         target = tmp_path / "out.csv"
@@ -421,6 +496,19 @@ class TestNothingLost:
             table_model.export_onnx(path)
         assert path.read_bytes() == b"old graph"
         assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
+def _null_device(tmp_path):
+    """A character device that discards writes: a copy of /dev/null where one can be made.
+
+    Root may create device nodes, and would replace /dev/null itself if a
+    write renamed onto it; others cannot, so they get /dev/null.
+    """
+    try:
+        os.mknod(tmp_path / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (OSError, AttributeError):
+        return "/dev/null"
+    return str(tmp_path / "null")
 
 
 # --------------------------------------------------------- bounded resources
@@ -765,6 +853,13 @@ class TestErrorsNameTheProblem:
         with pytest.raises(error, match=fragment.replace("[", r"\[")) as info:
             GANomalyDetector(**{**TINY, **params}).fit(make_X())
         assert_raised_by_package(info.value)
+
+    def test_save_to_an_empty_path(self, table_model, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(ValueError, match="path given is empty") as info:
+            table_model.save("")
+        assert_raised_by_package(info.value)
+        assert list(tmp_path.iterdir()) == []
 
     @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
     def test_unavailable_cuda(self):
