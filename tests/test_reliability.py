@@ -306,6 +306,43 @@ class TestInterrupts:
         if save_partial:
             assert load(out).best_epoch_ == 1
 
+    def test_cli_ctrl_c_after_the_model_was_saved_says_so(self, tmp_path, monkeypatch, capsys):
+        folder = _write_pngs(tmp_path / "normal")
+        original = GANomalyDetector.save
+
+        def save_then_ctrl_c(self, path):
+            original(self, path)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(GANomalyDetector, "save", save_then_ctrl_c)
+        out = tmp_path / "m.pt"
+        assert main(["train", str(folder), "--out", str(out), *CLI_TINY]) == 130
+        line = _one_error_line(capsys, f"interrupted; {out} had been written before")
+        assert "no output was written" not in line
+        assert load(out).best_epoch_ >= 1
+
+    @pytest.mark.parametrize("where", ["parsing", "loading the model"])
+    def test_cli_ctrl_c_in_the_first_seconds_is_one_line(
+        self, cli_model, tmp_path, monkeypatch, capsys, where
+    ):
+        from sklearn_ganomaly import cli
+
+        def ctrl_c(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        if where == "parsing":
+            monkeypatch.setattr(cli, "build_parser", ctrl_c)
+        else:
+            monkeypatch.setattr(cli, "load", ctrl_c)
+        _, folder, model = cli_model
+        args = ["score", str(folder), "--model", str(model), "--csv", str(tmp_path / "s.csv")]
+        try:
+            status = main(args)
+        except KeyboardInterrupt:
+            pytest.fail("Ctrl-C escaped the command line as a traceback")
+        assert status == 130
+        _one_error_line(capsys, "interrupted; no output was written")
+
 
 # ---------------------------------------------------------------- nothing lost
 ON_LINUX = os.path.isdir("/proc/self")
@@ -412,6 +449,16 @@ class TestNothingLost:
         assert "inline_container" not in str(info.value)
         assert list(tmp_path.iterdir()) == []
 
+    def test_train_checks_free_space_before_training(self, tmp_path, monkeypatch, capsys):
+        from sklearn_ganomaly import _files
+
+        folder = _write_pngs(tmp_path / "normal")
+        monkeypatch.setattr(_files.shutil, "disk_usage", lambda path: _DiskUsage(1000))
+        monkeypatch.setattr(GANomalyDetector, "fit", lambda *a: pytest.fail("trained first"))
+        out = tmp_path / "m.pt"
+        assert main(["train", str(folder), "--out", str(out), *CLI_TINY]) == 1
+        _one_error_line(capsys, f"Cannot write {out}: No space left on device")
+
     def test_save_through_a_link_writes_its_target(self, table_model, table, tmp_path):
         target = tmp_path / "models" / "m.pt"
         target.parent.mkdir()
@@ -465,6 +512,50 @@ class TestNothingLost:
             load(tmp_path / "copy.pt").score_samples(table), table_model.score_samples(table)
         )
 
+    @pytest.mark.skipif(not ON_LINUX, reason="uses /proc/self/fd")
+    def test_csv_to_stdout_by_its_path_keeps_what_stdout_holds(self, cli_model, tmp_path, capfd):
+        # A link of its own to this process's stdout, as /dev/stdout is: a
+        # rename would replace the link, and truncating would erase the log.
+        stdout = tmp_path / "stdout"
+        stdout.symlink_to("/proc/self/fd/1")
+        _, folder, model = cli_model
+        print("earlier output", flush=True)
+        assert main(["score", str(folder), "--model", str(model), "--csv", str(stdout)]) == 0
+        out = capfd.readouterr().out
+        assert out.startswith("earlier output\npath,anomaly_score,is_anomaly\r\n")
+        assert out.count("\n") == 2 + 12  # the header and one row per image, no summary
+        assert stdout.is_symlink()
+
+    @pytest.mark.parametrize(
+        "command",
+        [
+            "score {imgs} --model {model} --csv {model}",
+            "score {imgs} --model {model} --csv {imgs}/img00.png",
+            "score {imgs} --model {model} --csv {imgs}/new.png",
+            "train {imgs} --out {imgs}/img00.png",
+            "train {imgs} --out {imgs}/b.png",
+            "report {imgs} --model {model} --out {imgs}",
+            "report {imgs} --model {model} --out {imgs}/report",
+        ],
+    )
+    def test_an_output_may_not_name_an_input(
+        self, cli_model, tmp_path, monkeypatch, capsys, command
+    ):
+        _, _, model = cli_model
+        folder = _write_pngs(tmp_path / "imgs", n=3)
+        copy = tmp_path / "model.pt"
+        copy.write_bytes(model.read_bytes())
+        before = {p: p.read_bytes() for p in (copy, *folder.iterdir())}
+        monkeypatch.setattr(GANomalyDetector, "fit", lambda *a: pytest.fail("trained"))
+        monkeypatch.setattr(GANomalyDetector, "anomaly_score", lambda *a: pytest.fail("scored"))
+        args = command.format(imgs=folder, model=copy).split()
+        if args[0] == "train":
+            args += CLI_TINY
+        assert main(args) == 1
+        _one_error_line(capsys, "input folder" if "imgs" in command.split()[-1] else "model")
+        assert {p: p.read_bytes() for p in (copy, *folder.iterdir())} == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["imgs", "model.pt"]
+
     def test_interrupted_write_leaves_nothing(self, tmp_path):
         target = tmp_path / "out.csv"
         target.write_text("old")
@@ -496,6 +587,11 @@ class TestNothingLost:
             table_model.export_onnx(path)
         assert path.read_bytes() == b"old graph"
         assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
+class _DiskUsage:
+    def __init__(self, free):
+        self.total, self.used, self.free = 10 * free, 9 * free, free
 
 
 def _null_device(tmp_path):
