@@ -349,3 +349,18 @@ def test_parameters_in_messages_become_flags(text, expected):
     from sklearn_ganomaly.cli import TRAIN_FLAGS, as_flags
 
     assert as_flags(text, TRAIN_FLAGS) == expected
+
+
+def test_benchmark_help_documents_every_option():
+    import argparse
+
+    from sklearn_ganomaly.benchmark import _configure
+
+    parser = argparse.ArgumentParser()
+    _configure(parser)
+    options = {a.option_strings[-1]: a for a in parser._actions if a.option_strings}
+    assert all(action.help for action in options.values()), [
+        name for name, action in options.items() if not action.help
+    ]
+    for name in ("--dataset", "--learning-rate", "--device", "--seeds", "--out", "--classes"):
+        assert "default" in options[name].help, name
