@@ -690,7 +690,8 @@ def as_flags(text, flags):
         start = rf"(?<![\w./-]){re.escape(name)}"
         text = re.sub(rf"{start}={_VALUE}", partial(_flag_and_value, flag), text)
         if "_" in name:
-            text = re.sub(rf"{start}(?![\w=])", flag, text)
+            # Nor the start of a path (batch_size/x.png) or a dotted name.
+            text = re.sub(rf"{start}(?![\w=/]|\.\w)", flag, text)
     return text
 
 

@@ -339,6 +339,8 @@ def test_warnings_name_the_flags_not_the_parameters(small_folder, tmp_path, caps
         ("pass size= to resize", "pass --size to resize"),
         ("another random_state", "another --seed"),
         # Words, dotted fields and paths are left alone.
+        ("Image folder not found: batch_size/a", "Image folder not found: batch_size/a"),
+        ("n_epochs.json and n_epochs.", "n_epochs.json and --epochs."),
         (
             "the width of params.width in /a/size=3/b.png",
             "the width of params.width in /a/size=3/b.png",
