@@ -18,7 +18,9 @@ the estimator, turns a :class:`SavedModel` back into a fitted detector with the
 same code that ``fit`` builds the networks with.
 """
 
+import io
 import json
+import os
 import pickle
 import zipfile
 from os import PathLike
@@ -29,10 +31,10 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
-from ._files import atomic_path
+from ._files import write_bytes_atomic
 from ._inputs import InputTransform
 from ._readout import ReadOut, RobustScale, fit_components
-from ._schema import validate_model
+from ._schema import check_nesting, validate_model
 from ._scores import resolve_score_method
 from ._version import __version__
 from .networks import network_width
@@ -157,15 +159,21 @@ def save_detector(detector: BaseEstimator, path: str | PathLike[str]) -> Path:
     ``fit`` with ``warm_start=True`` trains on from the saved weights with
     fresh optimizer states.
     """
+    if isinstance(path, (str, PathLike)) and not os.fspath(path):
+        # Path("") is the current folder, which torch would fail to write deep inside.
+        raise ValueError("save needs a file name; the path given is empty.")
     path = Path(path)
     payload = {
         "metadata": json.dumps(_metadata(detector)),
         "tensors": _tensors(detector),
     }
+    # Serialised in memory: torch turns a failed write of its own (a full
+    # disk) into an opaque RuntimeError, Python's write names the cause.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
     # Written beside the destination and renamed into place: a failure (full
     # disk, Ctrl-C) never leaves a truncated model or clobbers an existing one.
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    write_bytes_atomic(path, buffer.getbuffer())
     return path
 
 
@@ -181,6 +189,7 @@ def _read_payload(path, map_location, estimator):
         if starts_like_zip:
             raise ValueError(f"{path} is truncated or corrupt: the model file is incomplete.")
         raise ValueError(f"{path} is not a sklearn-ganomaly model file.")
+    _check_archive(path)
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
@@ -196,14 +205,41 @@ def _read_payload(path, map_location, estimator):
     return _check_payload(path, payload, estimator)
 
 
+def _check_archive(path):
+    """Refuse a model file whose records fail the CRC-32 checks the archive stores.
+
+    torch.load does not check them: a flipped bit in a weight would load and
+    change the scores. Reading every record through zipfile checks each.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except Exception as error:  # zipfile raises many types for a damaged directory
+        raise ValueError(
+            f"{path} is damaged and cannot be read as a model file "
+            f"({type(error).__name__}: {error})."
+        ) from None
+    if damaged is not None:
+        raise ValueError(
+            f"{path} is damaged: its record {damaged!r} fails its CRC-32 check, so the "
+            "bytes differ from those written. Use an intact copy of the model file."
+        )
+
+
 def _check_payload(path, payload, estimator):
     not_ours = ValueError(f"{path} is not a sklearn-ganomaly model file.")
     if not isinstance(payload, dict) or not {"metadata", "tensors"} <= set(payload):
         raise not_ours
     try:
         metadata = json.loads(payload["metadata"])
+    except RecursionError:
+        raise ValueError(
+            f"{path} is not a valid sklearn-ganomaly model: its metadata is nested too "
+            "deeply to read. The file is damaged or was edited."
+        ) from None
     except (TypeError, ValueError):
         raise not_ours from None
+    check_nesting(path, metadata)
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
         raise not_ours
     version = metadata.get("format_version")

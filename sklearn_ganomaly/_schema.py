@@ -22,7 +22,12 @@ from ._neighbours import METRICS
 from ._scores import COMPONENT_KINDS, SCORE_METHODS, resolve_score_method
 from .networks import build_networks
 
-__all__ = ["validate_model"]
+__all__ = ["MAX_METADATA_DEPTH", "check_nesting", "validate_model"]
+
+#: Deepest nesting of JSON objects and lists the metadata may have. The format
+#: nests three deep (params, image_shape); deeper is damage or an attack on
+#: the recursive code that reads it.
+MAX_METADATA_DEPTH = 8
 
 
 class _Invalid(ValueError):
@@ -158,6 +163,11 @@ def _expected_weights(width, network_shape, latent_dim):
 def _check_tensor(key, tensor):
     if not isinstance(tensor, torch.Tensor):
         _fail(f"tensors.{key}", f"must be a tensor, not {type(tensor).__name__}")
+    if tensor.layout != torch.strided or tensor.is_quantized or tensor.is_nested:
+        # Sparse, quantized and nested tensors fail deep inside torch when used.
+        _fail(f"tensors.{key}", f"must be a dense tensor, not a {tensor.layout} one")
+    if tensor.is_complex():
+        _fail(f"tensors.{key}", f"must hold real numbers, not {tensor.dtype}")
     if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
         _fail(f"tensors.{key}", "holds NaN or infinite values")
 
@@ -240,6 +250,33 @@ def _check_readout(metadata, tensors, params, network_shape, latent_dim):
                     _fail(f"tensors.{key}", f"must hold {n_references} values")
                 if not bool((tensor >= 0).all()):
                     _fail(f"tensors.{key}", "must not be negative")
+
+
+def _depth_over(value, limit):
+    """Whether JSON ``value`` nests objects and lists more than ``limit`` deep."""
+    stack = [(value, 1)]
+    while stack:  # iterative: the value may be nested deeper than Python recurses
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def check_nesting(path, metadata):
+    """Raise a ValueError naming ``path`` if its metadata nests deeper than the format does.
+
+    Run before anything else reads the metadata: formatting or validating a
+    value nested a thousand deep would exhaust Python's recursion limit.
+    """
+    if _depth_over(metadata, MAX_METADATA_DEPTH):
+        raise ValueError(
+            f"{path} is not a valid sklearn-ganomaly model: its metadata nests objects "
+            f"or lists more than {MAX_METADATA_DEPTH} deep. The file is damaged or was "
+            "edited."
+        )
 
 
 def validate_model(path, metadata, tensors, estimator):

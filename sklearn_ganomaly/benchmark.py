@@ -22,7 +22,9 @@ import json
 import os
 import platform
 import random
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,11 +35,22 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from tqdm.auto import tqdm
 
 from . import PAPER_CONFIG, GANomalyDetector, __version__, plotting
-from ._argtypes import positive_int_or_auto
+from ._argtypes import bounded_int, checked, positive_int_or_auto
+from ._compat import validate_params
+from ._device import check_device
+from ._files import check_writable, write_bytes_atomic
 from ._scores import SCORE_METHODS
 from .datasets import load_digits_images, load_mnist5k, one_class_split
 
-__all__ = ["PYOD_DETECTORS", "add_subcommand", "main", "run_benchmark", "write_report"]
+__all__ = [
+    "DETECTORS",
+    "PYOD_DETECTORS",
+    "add_subcommand",
+    "check_plan",
+    "main",
+    "run_benchmark",
+    "write_report",
+]
 
 #: The paper's Table 1 row (GANomaly on the full MNIST), digits 0-9.
 PAPER_MNIST = [0.850, 0.330, 0.920, 0.771, 0.770, 0.800, 0.880, 0.780, 0.890, 0.580]
@@ -163,8 +176,56 @@ def _fit_and_score(name, X_train, X_test, seed, ganomaly_params):
     return model, np.asarray(scores, dtype=float), fit_s, score_s
 
 
+#: Every name ``--detectors`` takes.
+DETECTORS = ("GANomaly", "GANomaly-paper", *PYOD_DETECTORS)
+
+
+def _listed(values, what):
+    values = list(values)
+    if not values:
+        raise ValueError(f"No {what} given: the benchmark needs at least one.")
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{what.capitalize()} {', '.join(repeated)} given more than once.")
+    return values
+
+
+def check_plan(y, *, classes, seeds, detectors):
+    """Raise a ValueError, before any fit, for a run that cannot give a full report.
+
+    The classes must exist in ``y`` (with other classes left as normals), the
+    seeds be valid, and the detectors known; none of the lists may be empty
+    or repeat an item.
+    """
+    known = set(np.unique(y).tolist())
+    for c in _listed(classes, "classes"):
+        if c not in known:
+            raise ValueError(
+                f"Class {c!r} is not in the data set, whose classes are "
+                f"{', '.join(map(str, sorted(known)))}."
+            )
+    if len(known) < 2:
+        raise ValueError("The data set has one class: there are no normal samples.")
+    for seed in _listed(seeds, "seeds"):
+        if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+            raise ValueError(f"Seed {seed!r} is not an integer from 0 to 2**32 - 1.")
+    _check_detectors(detectors)
+
+
+def _check_detectors(detectors):
+    for name in _listed(detectors, "detectors"):
+        if name not in DETECTORS:
+            raise ValueError(f"Unknown detector {name!r}; choose from {', '.join(DETECTORS)}")
+
+
 def run_benchmark(X, y, *, classes, seeds, detectors, ganomaly_params=None, progress=True):
     """Fit and score every detector on every (class, seed) split.
+
+    Raises
+    ------
+    ValueError
+        Before any fit, for an empty or repeated list, a class not in ``y``,
+        a seed that is not an integer in [0, 2**32), or an unknown detector.
 
     Returns
     -------
@@ -176,6 +237,7 @@ def run_benchmark(X, y, *, classes, seeds, detectors, ganomaly_params=None, prog
         fitted GANomaly model and test split of the first class and seed,
         for the figures.
     """
+    check_plan(y, classes=classes, seeds=seeds, detectors=detectors)
     ganomaly_params = dict(ganomaly_params or {})
     # An epoch bar under the run bar: one paper-config fit takes minutes on a CPU.
     ganomaly_params.setdefault("verbose", int(progress))
@@ -271,7 +333,12 @@ def describe_machine():
 
 
 def write_report(out_dir, records, artefacts, *, command, config, figures=True):
-    """Write ``report.md``, ``results.json`` and the figures into ``out_dir``."""
+    """Write ``report.md``, ``results.json`` and the figures into ``out_dir``.
+
+    Everything is rendered first, into a hidden folder inside ``out_dir``,
+    and then each file is renamed into place, ``report.md`` last: a failure
+    leaves no truncated file, and an earlier report's files stay whole.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     classes, detectors = config["classes"], config["detectors"]
@@ -279,17 +346,15 @@ def write_report(out_dir, records, artefacts, *, command, config, figures=True):
     paper = PAPER_MNIST if config["dataset"] == "mnist5k" else None
     table = format_table(rows, classes, paper)
     machine = describe_machine()
-    (out / "results.json").write_text(
-        json.dumps(
-            {
-                "command": command,
-                "config": config,
-                "machine": machine,
-                "version": __version__,
-                "records": records,
-            },
-            indent=2,
-        )
+    results = json.dumps(
+        {
+            "command": command,
+            "config": config,
+            "machine": machine,
+            "version": __version__,
+            "records": records,
+        },
+        indent=2,
     )
     text = [
         "# GANomaly benchmark",
@@ -306,10 +371,24 @@ def write_report(out_dir, records, artefacts, *, command, config, figures=True):
         table,
         "",
     ]
-    if figures:
-        text += _write_figures(out, artefacts)
-    (out / "report.md").write_text("\n".join(text) + "\n")
+    staging = Path(tempfile.mkdtemp(prefix=".report.", suffix=".part", dir=out))
+    try:
+        if figures:
+            text += _write_figures(staging, artefacts)
+        for figure in sorted(staging.iterdir()):
+            _move_into_place(figure, out / figure.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    write_bytes_atomic(out / "results.json", results.encode("utf-8"))
+    write_bytes_atomic(out / "report.md", ("\n".join(text) + "\n").encode("utf-8"))
     return table
+
+
+def _move_into_place(source, target):
+    """Rename a finished file onto ``target``, flushed first (as ``atomic_path`` does)."""
+    with open(source, "rb+") as file:
+        os.fsync(file.fileno())
+    os.replace(source, target)
 
 
 def _write_figures(out, artefacts):
@@ -351,15 +430,44 @@ def _write_figures(out, artefacts):
     return lines
 
 
-def _int_list(text):
-    values = []
-    for part in text.split(","):
-        if "-" in part:
-            low, high = part.split("-")
-            values += list(range(int(low), int(high) + 1))
-        else:
-            values.append(int(part))
-    return values
+#: Most items a ``--classes`` or ``--seeds`` list may hold: a range is
+#: checked against it before it is built.
+MAX_LIST_ITEMS = 1000
+
+
+def _int_list(low, high):
+    """An argparse type: ``'2'``, ``'0,1,2'`` or ``'0-9'``, integers from ``low`` to ``high``."""
+
+    def parse(text):
+        values = []
+        for part in text.split(","):
+            first, dash, last = part.strip().partition("-")
+            try:
+                start = int(first)
+                stop = int(last) if dash else start
+            except ValueError:
+                raise argparse.ArgumentTypeError(
+                    f"expected integers or ranges like 0-9, separated by commas, got {text!r}"
+                ) from None
+            if stop < start:
+                raise argparse.ArgumentTypeError(f"the range {part!r} is empty in {text!r}")
+            if not low <= start <= stop <= high:
+                raise argparse.ArgumentTypeError(
+                    f"expected values from {low} to {high}, got {text!r}"
+                )
+            if len(values) + stop - start + 1 > MAX_LIST_ITEMS:
+                raise argparse.ArgumentTypeError(
+                    f"{text!r} lists more than {MAX_LIST_ITEMS} values"
+                )
+            values += range(start, stop + 1)
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise argparse.ArgumentTypeError(
+                f"{', '.join(map(str, repeated))} listed more than once in {text!r}"
+            )
+        return values
+
+    return parse
 
 
 def _configure(parser):
@@ -369,19 +477,32 @@ def _configure(parser):
         help="main-job preset: MNIST-5k, digit 2, seed 0, GANomaly + LOF + KNN + "
         "IForest + AutoEncoder, GANomaly with its defaults (about 3 minutes on 2 cores)",
     )
-    parser.add_argument("--dataset", choices=["mnist5k", "digits"], default="mnist5k")
+    parser.add_argument(
+        "--dataset",
+        choices=["mnist5k", "digits"],
+        default="mnist5k",
+        help="embedded data set: mnist5k (5,000 MNIST digits, 28x28) or digits "
+        "(scikit-learn's 8x8 digits) (default mnist5k)",
+    )
     parser.add_argument(
         "--classes",
-        type=_int_list,
+        type=_int_list(0, 2**31 - 1),
         default=None,
-        help="anomalous classes, e.g. '2' or '0-9' (default 0-9)",
+        help="anomalous classes, e.g. '2', '0,3' or '0-9'; each must be in the data set "
+        "(default 0-9; --quick: 2)",
     )
-    parser.add_argument("--seeds", type=_int_list, default=None, help="seeds, e.g. '0,1,2'")
+    parser.add_argument(
+        "--seeds",
+        type=_int_list(0, 2**32 - 1),
+        default=None,
+        help="seeds of the splits and fits, e.g. '0,1,2' or '0-4' (default 0,1,2; --quick: 0)",
+    )
     parser.add_argument(
         "--detectors",
         default=None,
         help="comma-separated: GANomaly (the defaults), GANomaly-paper (PAPER_CONFIG) "
-        f"and PyOD names ({', '.join(PYOD_DETECTORS)}), or 'all'",
+        f"and PyOD names ({', '.join(PYOD_DETECTORS)}), or 'all' (default GANomaly and "
+        f"the first seven PyOD names; --quick: {','.join(QUICK['detectors'])})",
     )
     parser.add_argument(
         "--epochs",
@@ -389,25 +510,43 @@ def _configure(parser):
         default=None,
         help="GANomaly n_epochs, an int or 'auto' (default: the detector's default)",
     )
-    parser.add_argument("--learning-rate", type=float, default=None)
+    parser.add_argument(
+        "--learning-rate",
+        type=checked(float, lambda v: 0 < v < float("inf"), "a positive number"),
+        default=None,
+        help="GANomaly Adam learning rate (default: the detector's default, 2e-4)",
+    )
     parser.add_argument(
         "--score-method",
         choices=("auto", *SCORE_METHODS),
         default=None,
         help="GANomaly score_method",
     )
-    parser.add_argument("--width", type=int, default=None, help="GANomaly network width")
-    parser.add_argument("--latent-dim", type=int, default=None, help="GANomaly latent size")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--width", type=bounded_int(1), default=None, help="GANomaly network width"
+    )
+    parser.add_argument(
+        "--latent-dim", type=bounded_int(1), default=None, help="GANomaly latent size"
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="device GANomaly trains on: cpu, cuda, cuda:1, mps or auto, the first "
+        "available of cuda, mps and cpu (default auto)",
+    )
     parser.add_argument(
         "--precision",
         choices=["auto", "bf16", "fp32"],
         default=None,
         help="GANomaly training precision (default: the detector's 'auto')",
     )
-    parser.add_argument("--out", default="reports/benchmark", help="report folder")
-    parser.add_argument("--no-figures", action="store_true")
-    parser.set_defaults(handler=run_from_args)
+    parser.add_argument(
+        "--out",
+        default="reports/benchmark",
+        help="report folder: report.md, results.json and figures (default reports/benchmark)",
+    )
+    parser.add_argument("--no-figures", action="store_true", help="write no figures")
+    parser.set_defaults(handler=run_from_args, parameter_flags=BENCHMARK_FLAGS)
 
 
 #: Command-line options that set GANomalyDetector parameters of the same name.
@@ -419,6 +558,41 @@ _GANOMALY_OPTIONS = (
     "latent_dim",
     "precision",
 )
+
+#: The parameters messages name, as the command's flags (the command line
+#: shows warnings in these words).
+BENCHMARK_FLAGS = {
+    "n_epochs": "--epochs",
+    "learning_rate": "--learning-rate",
+    "score_method": "--score-method",
+    "width": "--width",
+    "latent_dim": "--latent-dim",
+    "precision": "--precision",
+    "device": "--device",
+    "random_state": "--seeds",
+}
+
+
+def _check_before_fitting(config, params, out, figures):
+    """Refuse, before any data is loaded or model fitted, what would fail later."""
+    _check_detectors(config["detectors"])
+    for name in set(config["detectors"]) & set(PYOD_DETECTORS):
+        try:
+            _pyod(name, 0, 1)  # imports its module: pyod and what the detector needs
+        except ImportError as error:
+            raise ValueError(
+                f"Detector {name} needs PyOD ({error}): pip install 'sklearn-ganomaly[pyod]'"
+            ) from None
+    check_device(params["device"], name="--device")
+    validate_params(GANomalyDetector(**params))
+    if figures:
+        plotting._figure((1, 1))  # an ImportError naming the 'plot' extra
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(20, "is a file, not a folder", str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("report.md", "results.json"):
+        check_writable(out / name)
 
 
 def run_from_args(args):
@@ -436,15 +610,19 @@ def run_from_args(args):
         config["seeds"] = args.seeds
     if args.detectors:
         config["detectors"] = (
-            ["GANomaly", *PYOD_DETECTORS] if args.detectors == "all" else args.detectors.split(",")
+            ["GANomaly", *PYOD_DETECTORS]
+            if args.detectors == "all"
+            else [name.strip() for name in args.detectors.split(",")]
         )
     args.n_epochs = args.epochs
     for name in _GANOMALY_OPTIONS:
         if getattr(args, name) is not None:
             config[name] = getattr(args, name)
-    X, y = load_dataset(config["dataset"])
     params = {name: config[name] for name in _GANOMALY_OPTIONS if name in config}
     params["device"] = args.device
+    _check_before_fitting(config, params, args.out, not args.no_figures)
+    X, y = load_dataset(config["dataset"])
+    check_plan(y, classes=config["classes"], seeds=config["seeds"], detectors=config["detectors"])
     start = time.perf_counter()
     records, artefacts = run_benchmark(
         X,
@@ -458,14 +636,23 @@ def run_from_args(args):
     command = "sklearn-ganomaly benchmark " + " ".join(
         sys.argv[2:] if sys.argv[1:2] == ["benchmark"] else sys.argv[1:]
     )
-    table = write_report(
-        args.out,
-        records,
-        artefacts,
-        command=command.strip(),
-        config=config,
-        figures=not args.no_figures,
-    )
+    # The command line reports what was written when a run stops.
+    written = getattr(args, "written", [])
+    started = time.time()
+    try:
+        table = write_report(
+            args.out,
+            records,
+            artefacts,
+            command=command.strip(),
+            config=config,
+            figures=not args.no_figures,
+        )
+    except BaseException:
+        if any(f.stat().st_mtime >= started for f in Path(args.out).iterdir() if f.is_file()):
+            written.append(f"part of the report in {args.out}")
+        raise
+    written.append(f"the report in {args.out}")
     sys.stdout.write(
         f"{table}\n\nwall time {config['wall_s']:.0f} s; report in "
         f"{Path(args.out).resolve()}/report.md\n"

@@ -7,9 +7,10 @@ figures. Models are saved with :func:`sklearn_ganomaly.load`'s safe format.
 User mistakes (a missing folder, no images, a bad model file, mismatched
 image sizes, an output path that cannot be written) end with one line on
 stderr and exit status 1, before any long computation where they can be
-foreseen; argparse's usage errors exit with 2; Ctrl-C exits with 130. Output
-files are written to a temporary file and renamed into place, so a failure
-never leaves a truncated file or overwrites a good one.
+foreseen; argparse's usage errors exit with 2; Ctrl-C exits with 130 and says
+which outputs, if any, were written. Output files are written to a temporary
+file and renamed into place, so a failure never leaves a truncated file or
+overwrites a good one; an output may not name one of the command's inputs.
 """
 
 import argparse
@@ -17,23 +18,27 @@ import contextlib
 import csv
 import io
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from . import GANomalyDetector, __version__, load, plotting
 from ._argtypes import bounded_int, contamination, finite_float, positive_int_or_auto
 from ._checks import check_network_size
 from ._device import check_device
-from ._files import check_writable, write_bytes_atomic
+from ._files import check_writable, is_stream, write_bytes_atomic
 from ._scores import SCORE_METHODS
 from .benchmark import add_subcommand as add_benchmark
 from .datasets import load_image_folder
-from .datasets._image_folder import _parse_size
+from .datasets._image_folder import IMAGE_EXTENSIONS, _parse_size
 from .exceptions import NonFiniteScoreWarning, TrainingInterruptedWarning
+from .networks import build_networks
 
 #: The estimator's defaults, which the training options share.
 _DEFAULTS = GANomalyDetector().get_params()
@@ -161,25 +166,91 @@ def _csv_bytes(paths, scores, flagged):
     return text.getvalue().encode("utf-8")
 
 
-def _write_output(out, data):
-    """Write ``data`` to ``out`` atomically (``-`` is stdout)."""
+def _write_output(out, data, written):
+    """Write ``data`` to ``out`` atomically (``-`` is stdout); note it in ``written``."""
     if str(out) == "-":
         sys.stdout.write(data.decode("utf-8"))
         return
     try:
-        write_bytes_atomic(out, data)
-    except OSError as error:
-        raise UserError(f"Cannot write {out}: {error.strerror or error}") from None
+        with _noting(out, written):
+            write_bytes_atomic(out, data)
+    except (OSError, ValueError) as error:
+        raise UserError(f"Cannot write {out}: {_reason(error)}") from None
 
 
-def _check_output(path):
-    """Fail now, in one line, if ``path`` cannot be written later."""
+def _identity(path):
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size
+
+
+@contextlib.contextmanager
+def _noting(out, written):
+    """Add ``out`` to ``written`` once the write is in place, even if Ctrl-C follows at once.
+
+    A file written is renamed into place, so a new one has a new identity:
+    an interrupt that lands after the rename still finds the output written.
+    """
+    before = _identity(out)
+    try:
+        yield
+    except BaseException:
+        if _identity(out) != before:
+            written.append(str(out))
+        raise
+    written.append(str(out))
+
+
+def _reason(error):
+    return (error.strerror if isinstance(error, OSError) else None) or str(error)
+
+
+def _check_output(path, *, size=0):
+    """Fail now, in one line, if ``path`` cannot be written later (``size`` bytes free)."""
     if str(path) == "-":
         return
     try:
-        check_writable(path)
-    except OSError as error:
-        raise UserError(f"Cannot write {path}: {error.strerror or error}") from None
+        check_writable(path, size=size)
+    except (OSError, ValueError) as error:
+        raise UserError(f"Cannot write {path}: {_reason(error)}") from None
+
+
+def _is_regular_output(path):
+    """Whether ``path`` is a file of its own (not ``-``, a device, a FIFO, /dev/stdout)."""
+    return str(path) != "-" and not is_stream(path)
+
+
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def _inside(path, folder):
+    """Whether ``path`` is ``folder`` or lies under it, links resolved."""
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or folder in path.parents
+
+
+def _check_not_input(option, out, *, model=None, folder=None):
+    """Refuse an output that would overwrite an input, or join the images read.
+
+    ``out`` may not be the model file, and a file named like an image may
+    not be written under the image folder: it would replace one of the
+    images, or be read as one by the next run.
+    """
+    if str(out) == "-" or not _is_regular_output(out):
+        return
+    if model is not None and _same_file(out, model):
+        raise UserError(f"{option} {out} is the model file read by --model; choose another path.")
+    if folder is not None and _inside(out, folder) and str(out).lower().endswith(IMAGE_EXTENSIONS):
+        raise UserError(
+            f"{option} {out} is an image file under the input folder {folder}: it would "
+            "replace one of the images or be read as one; choose a path outside it."
+        )
 
 
 # ------------------------------------------------------------- subcommands
@@ -221,20 +292,35 @@ def _fit(detector, images):
     return interrupted
 
 
-def _save(detector, out):
+def _save(detector, out, written):
     try:
-        return detector.save(out)
-    except OSError as error:
-        raise UserError(f"Cannot write {out}: {error.strerror or error}") from None
+        with _noting(out, written):
+            return detector.save(out)
+    except (OSError, ValueError) as error:
+        raise UserError(f"Cannot write {out}: {_reason(error)}") from None
+
+
+def _model_file_bytes(images, args):
+    """About the size of the model file ``train`` will write, from the networks' shapes."""
+    channels = images.shape[3] if images.ndim == 4 else 1
+    with torch.device("meta"):  # shapes only, nothing allocated
+        networks = build_networks((channels, *images.shape[1:3]), args.latent_dim, args.width)
+    values = sum(t.numel() for net in networks for t in net.state_dict().values())
+    # float32 weights, a float32 code per training image, and a generous
+    # allowance for the metadata (the history of every epoch) and the archive.
+    return 4 * values + 4 * len(images) * args.latent_dim + 2**18
 
 
 def _train(args):
+    _check_not_input("--out", args.out, folder=args.normal_dir)
     _check_device(args.device)
     _check_output(args.out)
     _check_network(args)
     images, paths = _load_images(args.normal_dir, size=args.size, mode=args.mode)
     if len(images) < 2:
         raise UserError(f"Training needs at least 2 images; {args.normal_dir} has {len(images)}.")
+    # Before training: a full disk found after an hour of it loses the hour.
+    _check_output(args.out, size=_model_file_bytes(images, args))
     print(
         f"Training on {len(images)} images of {images.shape[2]}x{images.shape[1]} "
         f"({args.mode}) from {args.normal_dir}",
@@ -258,14 +344,17 @@ def _train(args):
         if not args.save_partial:
             print(f"{where}; no model written (--save-partial saves {best}).", file=sys.stderr)
             return 130
-        out = _save(detector, args.out)
+        out = _save(detector, args.out, args.written)
         print(f"{where}; saved {best}, to {out}.", file=sys.stderr)
         return 130
-    out = _save(detector, args.out)
-    flagged = int(np.sum(detector.predict(images) == -1))
+    out = _save(detector, args.out, args.written)
+    # The leave-one-out training scores set the threshold: re-scoring the
+    # training images against themselves would flag fewer than it aims at.
+    flagged = int(np.sum(detector.train_anomaly_scores_ > -detector.offset_))
     print(
-        f"Saved model to {out} (best epoch {detector.best_epoch_} of {args.epochs}; "
-        f"threshold {-detector.offset_:.3f} flags {flagged} of {len(images)} training images)"
+        f"Saved model to {out} (best epoch {detector.best_epoch_} of "
+        f"{len(detector.history_)} run; threshold {-detector.offset_:.3f} flags {flagged} of "
+        f"{len(images)} training images)"
     )
     return 0
 
@@ -280,18 +369,30 @@ def _scores_with_progress(detector, X, paths, args):
 
 
 def _score(args):
+    _check_not_input("--csv", args.csv, model=args.model, folder=args.dir)
     _check_output(args.csv)
     detector = _load_model(args.model)
     X, paths = _images_for_model(args.dir, detector)
     _check_names(paths)
     scores, flagged, threshold = _scores_with_progress(detector, X, paths, args)
-    _write_output(args.csv, _csv_bytes(paths, scores, flagged))
+    _write_output(args.csv, _csv_bytes(paths, scores, flagged), args.written)
     if str(args.csv) != "-":
+        # On stderr when the CSV goes to a stream (/dev/stdout): not into the CSV.
         print(
             f"Scored {len(paths)} images: {int(flagged.sum())} flagged as anomalous "
-            f"(anomaly_score > {threshold:.3f}); wrote {args.csv}"
+            f"(anomaly_score > {threshold:.3f}); wrote {args.csv}",
+            file=sys.stdout if _is_regular_output(args.csv) else sys.stderr,
         )
     return 0
+
+
+#: The figures ``report`` writes.
+_REPORT_FIGURES = (
+    "score_histogram.png",
+    "extremes.png",
+    "residual_heatmaps.png",
+    "attribution_maps.png",
+)
 
 
 def _png_bytes(figure, dpi):
@@ -306,6 +407,14 @@ def _report(args):
     except ImportError as error:
         raise UserError(str(error)) from None
     out = Path(args.out)
+    if _inside(out, args.dir):
+        where = "is" if _same_file(out, args.dir) else "is inside"
+        raise UserError(
+            f"--out {out} {where} the input folder {args.dir}: the report's figures would "
+            "join the images; choose a folder outside it."
+        )
+    for name in (*_REPORT_FIGURES, "scores.csv"):
+        _check_not_input("--out", out / name, model=args.model)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -334,7 +443,7 @@ def _report(args):
     files = {name: _png_bytes(figure, args.dpi) for name, figure in figures.items()}
     files["scores.csv"] = _csv_bytes(paths, scores, flagged)
     for name, data in files.items():
-        _write_output(out / name, data)
+        _write_output(out / name, data, args.written)
     print(
         f"Wrote {', '.join(figures)} and scores.csv to {out} "
         f"({int(flagged.sum())} of {len(paths)} images flagged)"
@@ -416,7 +525,7 @@ def _add_train(subparsers):
         help="on Ctrl-C after the first epoch, save the best epoch so far to --out "
         "(the exit status is still 130)",
     )
-    parser.set_defaults(handler=_train)
+    parser.set_defaults(handler=_train, parameter_flags=TRAIN_FLAGS)
 
 
 def _add_folder_and_model(parser, folder_help):
@@ -519,18 +628,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 1 for a user mistake (one line on stderr), 2 for a usage
         error (from argparse), 130 when interrupted (Ctrl-C).
     """
-    args = build_parser().parse_args(argv)
-    with _one_line_warnings():
-        try:
+    written: list[str] = []
+    flags: dict[str, str] = {}
+    try:
+        args = build_parser().parse_args(argv)
+        args.written = written  # the outputs in place, for the message on Ctrl-C
+        flags = getattr(args, "parameter_flags", {})
+        with _one_line_warnings(flags):
             return int(args.handler(args) or 0)
-        except (UserError, OSError, ValueError, MemoryError) as error:
-            # Input mistakes (also those of extension subcommands) are one line, not
-            # a traceback: the message names the file or the value at fault.
-            print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            print(f"{PROG}: interrupted; no output was written", file=sys.stderr)
-            return 130
+    except (UserError, OSError, ValueError, MemoryError) as error:
+        # Input mistakes (also those of extension subcommands) are one line, not
+        # a traceback: the message names the file or the value at fault.
+        done = f" ({_written_before(written)})" if written else ""
+        print(f"{PROG}: error: {as_flags(_one_line(error), flags)}{done}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        done = _written_before(written) if written else "no output was written"
+        print(f"{PROG}: interrupted; {done}", file=sys.stderr)
+        return 130
+
+
+def _written_before(written):
+    """What was in place when the run stopped: the truth, whatever the outcome."""
+    return f"{', '.join(written)} had been written before; nothing else was"
 
 
 def _one_line(error):
@@ -538,13 +658,56 @@ def _one_line(error):
     return " ".join(text.split())
 
 
+#: The estimator's parameters that ``train``'s flags set, as messages name them.
+TRAIN_FLAGS = {
+    "n_epochs": "--epochs",
+    "score_method": "--score-method",
+    "batch_size": "--batch-size",
+    "learning_rate": "--learning-rate",
+    "latent_dim": "--latent-dim",
+    "width": "--width",
+    "contamination": "--contamination",
+    "device": "--device",
+    "random_state": "--seed",
+    "size": "--size",
+    "mode": "--mode",
+}
+
+
+def as_flags(text, flags):
+    """``text`` with the Python parameters it names written as the command's flags.
+
+    ``n_epochs='auto'`` becomes ``--epochs auto`` and ``raise n_epochs``
+    ``raise --epochs``. A bare name is translated only when it cannot be an
+    English word (it holds an underscore): ``width`` alone stays, ``width=64``
+    becomes ``--width 64``.
+    """
+    for name, flag in flags.items():
+        # Not inside a longer name, a dotted field (params.width) or a path.
+        start = rf"(?<![\w./-]){re.escape(name)}"
+        text = re.sub(rf"{start}={_VALUE}", partial(_flag_and_value, flag), text)
+        if "_" in name:
+            # Nor the start of a path (batch_size/x.png) or a dotted name.
+            text = re.sub(rf"{start}(?![\w=/]|\.\w)", flag, text)
+    return text
+
+
+#: A parameter's value in a message: quoted, or up to a space or punctuation.
+_VALUE = r"""(?:'([^']*)'|"([^"]*)"|([^\s,;:()'"]+))?"""
+
+
+def _flag_and_value(flag, match):
+    return " ".join([flag, *[group for group in match.groups() if group]])
+
+
 @contextlib.contextmanager
-def _one_line_warnings():
-    """Show warnings as ``sklearn-ganomaly: warning: ...`` lines, not source excerpts."""
+def _one_line_warnings(flags):
+    """Show warnings as ``sklearn-ganomaly: warning: ...`` lines, in the command's words."""
     original = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None):
-        print(f"{PROG}: warning: {_one_line(message)}", file=file or sys.stderr)
+        text = as_flags(_one_line(message), flags)
+        print(f"{PROG}: warning: {text}", file=file or sys.stderr)
 
     warnings.showwarning = show
     try:

@@ -147,3 +147,87 @@ def test_paper_configuration_runs_beside_the_defaults(digits_subset, monkeypatch
     )
     assert [r["detector"] for r in records] == ["GANomaly-paper"]
     assert 0 <= records[0]["auc"] <= 1 and records[0]["best_epoch"] == 1
+
+
+# ------------------------------------------------------ checked before any work
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--classes", "0-9999999999", "from 0 to 2147483647"),
+        ("--seeds", "0-99999", "more than 1000 values"),
+        ("--classes", "3-1", "is empty"),
+        ("--seeds", "5-2", "is empty"),
+        ("--seeds", "-1", "expected integers"),
+        ("--seeds", "4294967296", "from 0 to 4294967295"),
+        ("--classes", "2,0-3", "2 listed more than once"),
+        ("--classes", "x", "expected integers"),
+        ("--width", "0", "at least 1"),
+        ("--learning-rate", "nan", "a positive number"),
+    ],
+)
+def test_bad_lists_and_values_are_usage_errors(option, value, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        benchmark.main([option, value])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}" in err and message in err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--detectors", "GANomaly,Nope"], "Unknown detector 'Nope'"),
+        (["--detectors", "GANomaly,"], "Unknown detector ''"),
+        (["--detectors", "LOF,LOF"], "Detectors LOF given more than once"),
+        (["--classes", "12", "--dataset", "digits"], "Class 12 is not in the data set"),
+        (["--device", "cuda:7x"], "--device"),
+        (["--out", "{file}"], "is a file, not a folder"),
+        (["--out", "{file}/report"], "{file}"),
+    ],
+)
+def test_mistakes_end_the_run_before_any_fit(tmp_path, monkeypatch, capsys, args, message):
+    from sklearn_ganomaly.cli import main
+
+    def fail(*a, **k):
+        raise AssertionError("a detector was fitted before the arguments were checked")
+
+    monkeypatch.setattr(benchmark, "_fit_and_score", fail)
+    (tmp_path / "file").write_text("x")
+    args = [a.format(file=tmp_path / "file") for a in args]
+    out = [] if "--out" in args else ["--out", str(tmp_path / "report")]
+    assert main(["benchmark", "--dataset", "digits", "--classes", "1", *out, *args]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sklearn-ganomaly: error:")
+    assert message.format(file=tmp_path / "file") in lines[0]
+    assert not (tmp_path / "report").exists() or not any((tmp_path / "report").iterdir())
+
+
+@pytest.mark.parametrize(
+    "plan, message",
+    [
+        (dict(classes=[], seeds=[0], detectors=["LOF"]), "No classes"),
+        (dict(classes=[0], seeds=[], detectors=["LOF"]), "No seeds"),
+        (dict(classes=[0], seeds=[0], detectors=[]), "No detectors"),
+        (dict(classes=[5], seeds=[0], detectors=["LOF"]), "Class 5 is not"),
+        (dict(classes=[0], seeds=[-1], detectors=["LOF"]), "Seed -1"),
+    ],
+)
+def test_run_benchmark_refuses_a_plan_without_results(digits_subset, plan, message):
+    with pytest.raises(ValueError, match=message):
+        benchmark.run_benchmark(*digits_subset, **plan, progress=False)
+
+
+def test_failed_report_leaves_the_previous_one_whole(tmp_path, digits_subset, monkeypatch):
+    records, artefacts = _run(*digits_subset)
+    config = dict(dataset="digits", classes=[0, 1], seeds=[0, 1], detectors=["GANomaly", "LOF"])
+    benchmark.write_report(tmp_path, records, artefacts, command="first", config=config)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(benchmark.plotting, "plot_extremes", broken)
+    with pytest.raises(RuntimeError, match="figure failed"):
+        benchmark.write_report(tmp_path, records, artefacts, command="second", config=config)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

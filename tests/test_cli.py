@@ -264,3 +264,105 @@ def test_installed_entry_point_without_traceback(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+# ------------------------------------------------- the words match the behaviour
+TINY = ["--batch-size", "8", "--width", "4", "--latent-dim", "2", "--seed", "0"]
+TINY += ["--quiet", "--device", "cpu"]
+
+
+@pytest.fixture
+def small_folder(tmp_path):
+    rng = np.random.RandomState(0)
+    _write_pngs(tmp_path / "imgs", rng.randint(0, 256, (20, 8, 8)).astype(np.uint8), "i")
+    return tmp_path / "imgs"
+
+
+@pytest.fixture
+def saved_detector(monkeypatch):
+    """The detector ``train`` fits, caught as it saves."""
+    caught = {}
+    original = GANomalyDetector.save
+
+    def save(self, path):
+        caught["detector"] = self
+        return original(self, path)
+
+    monkeypatch.setattr(GANomalyDetector, "save", save)
+    return caught
+
+
+def test_train_summary_counts_what_the_threshold_flags(
+    small_folder, tmp_path, capsys, saved_detector
+):
+    args = ["train", str(small_folder), "--out", str(tmp_path / "m.pt"), "--epochs", "2"]
+    assert main([*args, *TINY, "--contamination", "0.25"]) == 0
+    flagged = int(capsys.readouterr().out.split(" flags ")[1].split(" of 20 ")[0])
+    detector = saved_detector["detector"]
+    # The leave-one-out training scores, those the threshold was set on.
+    assert flagged == np.sum(detector.train_anomaly_scores_ > -detector.offset_)
+    assert abs(flagged - 0.25 * 20) <= 1
+
+
+def test_train_summary_names_the_epochs_run(small_folder, tmp_path, capsys, monkeypatch):
+    original = GANomalyDetector.fit
+
+    def fit_briefly(self, X, y=None):
+        # --epochs auto, cut to 3 epochs to keep the test short.
+        self.set_params(n_epochs=3)
+        try:
+            return original(self, X)
+        finally:
+            self.set_params(n_epochs="auto")
+
+    monkeypatch.setattr(GANomalyDetector, "fit", fit_briefly)
+    args = ["train", str(small_folder), "--out", str(tmp_path / "m.pt"), "--epochs", "auto"]
+    assert main([*args, *TINY]) == 0
+    out = capsys.readouterr().out
+    assert " of 3 run;" in out and "auto" not in out
+
+
+def test_warnings_name_the_flags_not_the_parameters(small_folder, tmp_path, capsys):
+    args = ["train", str(small_folder), "--out", str(tmp_path / "m.pt"), "--epochs", "1"]
+    assert main([*args, *TINY]) == 0
+    warning = next(line for line in capsys.readouterr().err.splitlines() if "undertrained" in line)
+    assert warning.startswith("sklearn-ganomaly: warning:")
+    assert "raise --epochs or use --epochs auto" in warning and "n_epochs" not in warning
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("raise n_epochs or use n_epochs='auto'.", "raise --epochs or use --epochs auto."),
+        ("Lower learning_rate (it is 0.1).", "Lower --learning-rate (it is 0.1)."),
+        ("with width=64 and latent_dim=100", "with --width 64 and --latent-dim 100"),
+        ("pass size= to resize", "pass --size to resize"),
+        ("another random_state", "another --seed"),
+        # Words, dotted fields and paths are left alone.
+        ("Image folder not found: batch_size/a", "Image folder not found: batch_size/a"),
+        ("n_epochs.json and n_epochs.", "n_epochs.json and --epochs."),
+        (
+            "the width of params.width in /a/size=3/b.png",
+            "the width of params.width in /a/size=3/b.png",
+        ),
+    ],
+)
+def test_parameters_in_messages_become_flags(text, expected):
+    from sklearn_ganomaly.cli import TRAIN_FLAGS, as_flags
+
+    assert as_flags(text, TRAIN_FLAGS) == expected
+
+
+def test_benchmark_help_documents_every_option():
+    import argparse
+
+    from sklearn_ganomaly.benchmark import _configure
+
+    parser = argparse.ArgumentParser()
+    _configure(parser)
+    options = {a.option_strings[-1]: a for a in parser._actions if a.option_strings}
+    assert all(action.help for action in options.values()), [
+        name for name, action in options.items() if not action.help
+    ]
+    for name in ("--dataset", "--learning-rate", "--device", "--seeds", "--out", "--classes"):
+        assert "default" in options[name].help, name

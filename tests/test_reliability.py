@@ -6,13 +6,16 @@ model files, and errors that name what is wrong. The fuzzing of dtypes,
 shapes and value ranges is in ``test_fuzz.py``.
 """
 
+import errno
 import json
 import os
 import pickle
 import re
+import signal
 import stat
 import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -306,6 +309,43 @@ class TestInterrupts:
         if save_partial:
             assert load(out).best_epoch_ == 1
 
+    def test_cli_ctrl_c_after_the_model_was_saved_says_so(self, tmp_path, monkeypatch, capsys):
+        folder = _write_pngs(tmp_path / "normal")
+        original = GANomalyDetector.save
+
+        def save_then_ctrl_c(self, path):
+            original(self, path)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(GANomalyDetector, "save", save_then_ctrl_c)
+        out = tmp_path / "m.pt"
+        assert main(["train", str(folder), "--out", str(out), *CLI_TINY]) == 130
+        line = _one_error_line(capsys, f"interrupted; {out} had been written before")
+        assert "no output was written" not in line
+        assert load(out).best_epoch_ >= 1
+
+    @pytest.mark.parametrize("where", ["parsing", "loading the model"])
+    def test_cli_ctrl_c_in_the_first_seconds_is_one_line(
+        self, cli_model, tmp_path, monkeypatch, capsys, where
+    ):
+        from sklearn_ganomaly import cli
+
+        def ctrl_c(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        if where == "parsing":
+            monkeypatch.setattr(cli, "build_parser", ctrl_c)
+        else:
+            monkeypatch.setattr(cli, "load", ctrl_c)
+        _, folder, model = cli_model
+        args = ["score", str(folder), "--model", str(model), "--csv", str(tmp_path / "s.csv")]
+        try:
+            status = main(args)
+        except KeyboardInterrupt:
+            pytest.fail("Ctrl-C escaped the command line as a traceback")
+        assert status == 130
+        _one_error_line(capsys, "interrupted; no output was written")
+
 
 # ---------------------------------------------------------------- nothing lost
 ON_LINUX = os.path.isdir("/proc/self")
@@ -381,17 +421,143 @@ class TestNothingLost:
     def test_failed_save_keeps_the_existing_model(self, table_model, tmp_path, monkeypatch):
         path = table_model.save(tmp_path / "m.pt")
         before = path.read_bytes()
+        original = Path.write_bytes
 
-        def full_disk(obj, f, *args, **kwargs):
-            with open(f, "wb") as file:
-                file.write(b"PK\x03\x04 half a model")
-            raise OSError(28, "No space left on device")
+        def full_disk(self, data):
+            original(self, bytes(data)[:10])  # half written, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr(torch, "save", full_disk)
-        with pytest.raises(OSError, match="No space"):
+        monkeypatch.setattr(Path, "write_bytes", full_disk)
+        with pytest.raises(OSError, match="No space left on device") as info:
             table_model.save(path)
+        assert info.value.filename == str(path)  # the message names the model file
         assert path.read_bytes() == before
         assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+
+    @pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="no file size limits here")
+    def test_a_failing_write_names_the_file_not_torch_internals(self, table_model, tmp_path):
+        # A file size limit makes the kernel fail the write as a full disk would.
+        resource = pytest.importorskip("resource")
+        path = tmp_path / "m.pt"
+        limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+        handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, limits[1]))
+        try:
+            with pytest.raises(OSError) as info:
+                table_model.save(path)
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+            signal.signal(signal.SIGXFSZ, handler)
+        assert info.value.errno == errno.EFBIG and info.value.filename == str(path)
+        assert "inline_container" not in str(info.value)
+        assert list(tmp_path.iterdir()) == []
+
+    def test_train_checks_free_space_before_training(self, tmp_path, monkeypatch, capsys):
+        from sklearn_ganomaly import _files
+
+        folder = _write_pngs(tmp_path / "normal")
+        monkeypatch.setattr(_files.shutil, "disk_usage", lambda path: _DiskUsage(1000))
+        monkeypatch.setattr(GANomalyDetector, "fit", lambda *a: pytest.fail("trained first"))
+        out = tmp_path / "m.pt"
+        assert main(["train", str(folder), "--out", str(out), *CLI_TINY]) == 1
+        _one_error_line(capsys, f"Cannot write {out}: No space left on device")
+
+    def test_save_through_a_link_writes_its_target(self, table_model, table, tmp_path):
+        target = tmp_path / "models" / "m.pt"
+        target.parent.mkdir()
+        target.write_bytes(b"old model")
+        link = tmp_path / "current.pt"
+        link.symlink_to(target)
+        dangling = tmp_path / "next.pt"
+        dangling.symlink_to(tmp_path / "models" / "new.pt")
+        for path in (link, dangling):
+            table_model.save(path)
+            assert path.is_symlink()
+        assert target.stat().st_size > len(b"old model")
+        for path in (target, tmp_path / "models" / "new.pt"):
+            np.testing.assert_array_equal(
+                load(path).score_samples(table), table_model.score_samples(table)
+            )
+
+    @pytest.mark.skipif(not ON_LINUX, reason="device nodes and /proc")
+    @pytest.mark.parametrize("writer", ["save", "export_onnx", "cli"])
+    def test_device_nodes_are_written_not_replaced(self, table, tmp_path, cli_model, writer):
+        device = _null_device(tmp_path)
+        if writer == "save":
+            GANomalyDetector(**TINY).fit(table).save(device)
+        elif writer == "export_onnx":
+            pytest.importorskip("onnx")
+            GANomalyDetector(**TINY, score_method="latent").fit(table).export_onnx(device)
+        else:
+            _, folder, model = cli_model
+            assert main(["score", str(folder), "--model", str(model), "--csv", device]) == 0
+        assert stat.S_ISCHR(os.stat(device).st_mode)
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+    @pytest.mark.timeout(60)
+    @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+    def test_a_fifo_receives_the_model(self, table_model, table, tmp_path):
+        fifo = tmp_path / "pipe"
+        os.mkfifo(fifo)
+        received = {}
+
+        def read():
+            with open(fifo, "rb") as file:
+                received["data"] = file.read()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        table_model.save(fifo)
+        reader.join(timeout=30)
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+        (tmp_path / "copy.pt").write_bytes(received["data"])
+        np.testing.assert_array_equal(
+            load(tmp_path / "copy.pt").score_samples(table), table_model.score_samples(table)
+        )
+
+    @pytest.mark.skipif(not ON_LINUX, reason="uses /proc/self/fd")
+    def test_csv_to_stdout_by_its_path_keeps_what_stdout_holds(self, cli_model, tmp_path, capfd):
+        # A link of its own to this process's stdout, as /dev/stdout is: a
+        # rename would replace the link, and truncating would erase the log.
+        stdout = tmp_path / "stdout"
+        stdout.symlink_to("/proc/self/fd/1")
+        _, folder, model = cli_model
+        print("earlier output", flush=True)
+        assert main(["score", str(folder), "--model", str(model), "--csv", str(stdout)]) == 0
+        out = capfd.readouterr().out
+        assert out.startswith("earlier output\npath,anomaly_score,is_anomaly\r\n")
+        assert out.count("\n") == 2 + 12  # the header and one row per image, no summary
+        assert stdout.is_symlink()
+
+    @pytest.mark.parametrize(
+        "command",
+        [
+            "score {imgs} --model {model} --csv {model}",
+            "score {imgs} --model {model} --csv {imgs}/img00.png",
+            "score {imgs} --model {model} --csv {imgs}/new.png",
+            "train {imgs} --out {imgs}/img00.png",
+            "train {imgs} --out {imgs}/b.png",
+            "report {imgs} --model {model} --out {imgs}",
+            "report {imgs} --model {model} --out {imgs}/report",
+        ],
+    )
+    def test_an_output_may_not_name_an_input(
+        self, cli_model, tmp_path, monkeypatch, capsys, command
+    ):
+        _, _, model = cli_model
+        folder = _write_pngs(tmp_path / "imgs", n=3)
+        copy = tmp_path / "model.pt"
+        copy.write_bytes(model.read_bytes())
+        before = {p: p.read_bytes() for p in (copy, *folder.iterdir())}
+        monkeypatch.setattr(GANomalyDetector, "fit", lambda *a: pytest.fail("trained"))
+        monkeypatch.setattr(GANomalyDetector, "anomaly_score", lambda *a: pytest.fail("scored"))
+        args = command.format(imgs=folder, model=copy).split()
+        if args[0] == "train":
+            args += CLI_TINY
+        assert main(args) == 1
+        _one_error_line(capsys, "input folder" if "imgs" in command.split()[-1] else "model")
+        assert {p: p.read_bytes() for p in (copy, *folder.iterdir())} == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["imgs", "model.pt"]
 
     def test_interrupted_write_leaves_nothing(self, tmp_path):
         target = tmp_path / "out.csv"
@@ -424,6 +590,24 @@ class TestNothingLost:
             table_model.export_onnx(path)
         assert path.read_bytes() == b"old graph"
         assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
+class _DiskUsage:
+    def __init__(self, free):
+        self.total, self.used, self.free = 10 * free, 9 * free, free
+
+
+def _null_device(tmp_path):
+    """A character device that discards writes: a copy of /dev/null where one can be made.
+
+    Root may create device nodes, and would replace /dev/null itself if a
+    write renamed onto it; others cannot, so they get /dev/null.
+    """
+    try:
+        os.mknod(tmp_path / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (OSError, AttributeError):
+        return "/dev/null"
+    return str(tmp_path / "null")
 
 
 # --------------------------------------------------------- bounded resources
@@ -636,6 +820,75 @@ class TestModelFiles:
             load(path)
         assert "field 'tensors." in str(info.value)
 
+    def test_damaged_bytes_are_refused_or_change_nothing(self, table, tmp_path):
+        # Bit flips and zeroed runs across a whole file, neighbour codes included:
+        # each either fails to load, naming the file, or scores exactly as before.
+        model = GANomalyDetector(**{**TINY, "latent_dim": 3}, score_method="latent_knn")
+        model.fit(table)
+        original = model.save(tmp_path / "original.pt").read_bytes()
+        expected = model.score_samples(table)
+        damaged, rng = tmp_path / "damaged.pt", np.random.RandomState(0)
+        offsets = np.linspace(0, len(original) - 1, 150).astype(int)
+        outcomes = {"refused": 0, "unchanged": 0}
+        for i, offset in enumerate(offsets):
+            data = bytearray(original)
+            if i % 2:
+                data[offset] ^= 1 << rng.randint(8)
+            else:
+                data[offset : offset + 8] = bytes(len(data[offset : offset + 8]))
+            if data == original:
+                continue
+            damaged.write_bytes(data)
+            try:
+                scores = load(damaged).score_samples(table)
+            except ValueError as error:
+                assert str(damaged) in str(error)
+                outcomes["refused"] += 1
+                continue
+            np.testing.assert_array_equal(scores, expected, err_msg=f"offset {offset}")
+            outcomes["unchanged"] += 1
+        assert outcomes["refused"] > 100, outcomes
+
+    def test_a_record_that_fails_its_crc_is_refused_naming_it(self, saved, tmp_path):
+        import zipfile
+
+        path = tmp_path / "m.pt"
+        data = bytearray(saved["table"].read_bytes())
+        with zipfile.ZipFile(saved["table"]) as archive:
+            record = max(archive.infolist(), key=lambda info: info.file_size)
+            # The record's data follows its 30-byte local header, name and extra field.
+            start = record.header_offset + 30 + len(record.orig_filename.encode())
+            start += int.from_bytes(
+                data[record.header_offset + 28 : record.header_offset + 30], "little"
+            )
+        data[start + record.file_size // 2] ^= 0x10  # one bit of one weight
+        path.write_bytes(data)
+        with pytest.raises(ValueError, match=f"{path}.*{record.orig_filename}.*CRC-32"):
+            load(path)
+
+    @pytest.mark.parametrize("kind", ["sparse", "complex"])
+    def test_exotic_tensors_are_refused_naming_the_field(self, saved, tmp_path, kind):
+        path = tmp_path / "m.pt"
+        path.write_bytes(saved["table"].read_bytes())
+        convert = torch.Tensor.to_sparse if kind == "sparse" else lambda t: t.to(torch.complex64)
+        _tamper(path, edit_tensors=_tensor_edit(convert))
+        with pytest.raises(ValueError, match=f"{path}.*field 'tensors.generator") as info:
+            load(path)
+        assert_raised_by_package(info.value)
+
+    @pytest.mark.parametrize("depth", [20, 100_000])
+    def test_deeply_nested_metadata_is_refused_naming_the_file(self, saved, tmp_path, depth):
+        path = tmp_path / "m.pt"
+        path.write_bytes(saved["table"].read_bytes())
+        payload = torch.load(path, weights_only=True)
+        payload["metadata"] = (
+            payload["metadata"][:-1] + ', "x": ' + "[" * depth + "]" * depth + "}"
+        )
+        torch.save(payload, path)
+        with pytest.raises(ValueError, match=f"{path} .*nest") as info:
+            load(path)
+        assert_raised_by_package(info.value)
+
     def test_untampered_files_still_load(self, saved, images):
         assert np.all(np.isfinite(load(saved["image"]).score_samples(images)))
 
@@ -718,6 +971,13 @@ class TestErrorsNameTheProblem:
         with pytest.raises(error, match=fragment.replace("[", r"\[")) as info:
             GANomalyDetector(**{**TINY, **params}).fit(make_X())
         assert_raised_by_package(info.value)
+
+    def test_save_to_an_empty_path(self, table_model, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(ValueError, match="path given is empty") as info:
+            table_model.save("")
+        assert_raised_by_package(info.value)
+        assert list(tmp_path.iterdir()) == []
 
     @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
     def test_unavailable_cuda(self):

@@ -2,14 +2,20 @@
 
 The X-ray screening use case of the GANomaly paper starts from a folder of
 normal images; this turns such a folder into the ``(n, H, W)`` or
-``(n, H, W, 3)`` uint8 array that :class:`~sklearn_ganomaly.GANomalyDetector`
+``(n, H, W, 3)`` array that :class:`~sklearn_ganomaly.GANomalyDetector`
 takes, together with the path of every image so scores can be traced back.
+Pixels are read as the file holds them: 8-bit images as uint8, wider ones
+(16-bit PNG or TIFF, 32-bit integer or float TIFF) as float32 with their
+values kept, never clipped to 255; the detector scales either range itself.
+Each image is turned upright by its EXIF orientation tag, as viewers show it.
 Pillow's decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``) is left on:
 a file claiming an absurd size is an error like any other corrupt file.
 Only regular files are read: a FIFO, device or socket named like an image
-would block or never end, so it is skipped with a warning. Images are capped
-at :data:`MAX_IMAGE_SIDE` pixels a side, and the whole array must fit in the
-memory available; both are checked before the pixels are allocated.
+would block or never end, so it is skipped with a warning. Links to folders
+are followed, each folder read once, so a link back up the tree cannot loop.
+Images are capped at :data:`MAX_IMAGE_SIDE` pixels a side, and the whole array
+must fit in the memory available; both are checked before the pixels are
+allocated.
 """
 
 import os
@@ -25,6 +31,11 @@ __all__ = ["IMAGE_EXTENSIONS", "load_image_folder"]
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 _MODES = ("L", "RGB")
+
+#: Pillow modes of one channel wider than 8 bits (16-bit, 32-bit integer,
+#: 32-bit float): read as float32 with their values, not converted to 8 bits,
+#: which Pillow does by clipping at 255.
+_WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
 #: Largest height or width of a loaded image, requested or read.
 MAX_IMAGE_SIDE = 4096
@@ -62,6 +73,56 @@ def _is_regular_file(path):
     return False
 
 
+def _walk(root):
+    """Files named like images under ``root``, links to folders followed, each folder once.
+
+    A folder reached a second time (a link back up the tree, or two links to
+    one folder) is skipped with a warning, as is a folder that cannot be
+    listed; the traversal is in sorted order, so which path is kept does not
+    depend on the platform.
+    """
+    seen = set()
+    files = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            info = os.stat(folder)
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as error:
+            if folder == root:
+                raise
+            warnings.warn(
+                f"Skipped folder {folder}: it cannot be read ({error.strerror or error}).",
+                UserWarning,
+                stacklevel=4,
+            )
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            warnings.warn(
+                f"Skipped {folder}: it is {os.path.realpath(folder)}, a folder already "
+                "read through another path (a link loop, or two links to one folder).",
+                UserWarning,
+                stacklevel=4,
+            )
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        subfolders = []
+        for entry in entries:
+            path = Path(folder) / entry.name
+            try:
+                is_folder = entry.is_dir()  # follows links
+            except OSError:
+                is_folder = False
+            if is_folder:
+                subfolders.append(path)
+            elif entry.name.lower().endswith(IMAGE_EXTENSIONS) and not entry.name.startswith("."):
+                files.append(path)
+        stack.extend(reversed(subfolders))  # popped in sorted order
+    return files
+
+
 def _image_files(root):
     """Image files under ``root``, recursively, sorted by relative POSIX path."""
     root = Path(root)
@@ -69,20 +130,18 @@ def _image_files(root):
         raise FileNotFoundError(f"Image folder not found: {root}")
     if not root.is_dir():
         raise NotADirectoryError(f"Not a folder: {root}")
-    files = [
-        Path(dirpath) / name
-        for dirpath, _, names in os.walk(root)
-        for name in names
-        if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith(".")
-    ]
-    files = [file for file in files if _is_regular_file(file)]
+    files = [file for file in _walk(root) if _is_regular_file(file)]
     # Sorting on the relative POSIX path gives the same order on every platform.
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 
 def _read_image(path, mode, size):
-    """One image as a uint8 array in ``mode``, resized to ``size`` if given."""
-    from PIL import Image
+    """One image as an array in ``mode``, resized to ``size`` if given.
+
+    uint8 for 8-bit files; float32 holding the file's values for files of a
+    wider mode (see :data:`_WIDE_MODES`).
+    """
+    from PIL import Image, ImageOps
 
     with Image.open(path) as image:
         if size is None and max(image.size) > MAX_IMAGE_SIDE:
@@ -91,11 +150,23 @@ def _read_image(path, mode, size):
                 f"{path} is {image.size[0]}x{image.size[1]} pixels, over the cap of "
                 f"{MAX_IMAGE_SIDE} a side; pass size= to resize the images."
             )
-        # Converting forces a full decode, so truncated files fail here.
-        image = image.convert(mode)
+        # Upright as a viewer shows it: cameras store the pixels as the sensor
+        # read them and the rotation in the EXIF orientation tag.
+        image = ImageOps.exif_transpose(image)
+        wide = image.mode in _WIDE_MODES
+        # Converting forces a full decode, so truncated files fail here. A
+        # wide image becomes 32-bit float, which holds every 16-bit value
+        # exactly (and 32-bit integers to float32 precision).
+        image = image.convert("F" if wide else mode)
         if size is not None and image.size != (size[1], size[0]):
             image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-        return np.asarray(image, dtype=np.uint8)
+        if not wide:
+            return np.asarray(image, dtype=np.uint8)
+        pixels = np.asarray(image, dtype=np.float32)
+        if not np.isfinite(pixels).all():
+            raise ValueError("the image holds NaN or infinite values")
+        # One channel, repeated as RGB's three when asked for colour.
+        return np.repeat(pixels[..., None], 3, axis=-1) if mode == "RGB" else pixels
 
 
 def load_image_folder(
@@ -110,16 +181,36 @@ def load_image_folder(
     Parameters
     ----------
     path : str or path-like
-        Folder to search; sub-folders are searched too. Files ending in
-        ``.png``, ``.jpg``, ``.jpeg``, ``.bmp``, ``.tif`` or ``.tiff`` (any
-        case) are read; hidden files and other files are ignored.
+        Folder to search; sub-folders are searched too, links to folders
+        included (a folder reached twice, as by a link back up the tree, is
+        read once). Files ending in ``.png``, ``.jpg``, ``.jpeg``, ``.bmp``,
+        ``.tif`` or ``.tiff`` (any case) are read; hidden files and other
+        files are ignored. Each image is first turned upright by its EXIF
+        orientation tag, if it has one (camera and phone photos).
     size : int, (height, width) or None, default=None
         Size every image is resized to (bilinear). An int means a square.
         Note the order, that of the returned array, not Pillow's
         ``(width, height)``. ``None`` keeps the files' own size, which must
         then be the same for all of them (the command line's default too).
     mode : {'L', 'RGB'}, default='L'
-        ``'L'`` converts to 8-bit grayscale, ``'RGB'`` to three channels.
+        ``'L'`` reads one channel, ``'RGB'`` three. What each file becomes
+        depends on its Pillow mode:
+
+        - 8-bit files (``'1'``, ``'L'``, ``'P'``, ``'RGB'``, ``'RGBA'``,
+          ``'CMYK'``, ``'LA'``, ...; all JPEGs) are converted by Pillow to
+          8-bit grayscale or RGB: colour to grey by ITU-R 601-2 luma, grey
+          repeated in three channels, a palette looked up, an alpha channel
+          dropped (not composited), bilevel as 0 and 255.
+        - Wider single-channel files (``'I;16'``: 16-bit PNG and TIFF;
+          ``'I'``: 32-bit integer TIFF; ``'F'``: 32-bit float TIFF) keep
+          their values as float32, never clipped to 255 (32-bit integers
+          are rounded to float32's 24 bits of precision); ``'RGB'`` repeats
+          the channel three times. A float image holding NaN or infinity is
+          a file that cannot be read.
+
+        All images of a folder must be 8-bit, or all wider: a mix would put
+        pixels on two scales in one array. 16-bit colour files are reduced
+        to 8-bit RGB by Pillow itself when they are opened.
     on_error : {'raise', 'skip'}, default='raise'
         What to do with a file Pillow cannot read (corrupt, truncated, not
         an image, or over Pillow's decompression-bomb limit): ``'raise'`` a
@@ -128,7 +219,8 @@ def load_image_folder(
     Returns
     -------
     images : ndarray of shape (n, height, width) or (n, height, width, 3)
-        The images as uint8, grayscale (``'L'``) or RGB.
+        The images, grayscale (``'L'``) or RGB: uint8 for 8-bit files,
+        float32 holding the files' values for wider ones (see ``mode``).
     paths : list of str
         The file of each image, in the same order: sorted by path relative to
         ``path``, so the order is stable across runs and platforms.
@@ -139,15 +231,16 @@ def load_image_folder(
         If ``path`` does not exist.
     ValueError
         If no image is found, a file cannot be read (with
-        ``on_error='raise'``), ``size=None`` and the sizes differ, a size is
-        over :data:`MAX_IMAGE_SIDE` pixels a side, or the images would not fit
-        in the memory available.
+        ``on_error='raise'``), ``size=None`` and the sizes differ, 8-bit and
+        wider images are mixed, a size is over :data:`MAX_IMAGE_SIDE` pixels
+        a side, or the images would not fit in the memory available.
 
     Warns
     -----
     UserWarning
         For each file named like an image that is not a regular file (a
-        FIFO, a device, a socket, a broken link): it is skipped.
+        FIFO, a device, a socket, a broken link), each folder that cannot be
+        listed, and each link to a folder already read: it is skipped.
 
     Examples
     --------
@@ -184,7 +277,13 @@ def load_image_folder(
             continue
         if images is None:
             # One allocation for all, once the first image gives the size.
-            images = _allocate(len(files), image.shape)
+            images = _allocate(len(files), image.shape, image.dtype)
+        elif image.dtype != images.dtype:
+            raise ValueError(
+                f"Image depth mismatch: {file} is {_depth(image.dtype)} but {paths[0]} "
+                f"is {_depth(images.dtype)}; their pixels are on different scales. "
+                "Convert the files to one bit depth."
+            )
         elif image.shape != images.shape[1:]:
             raise ValueError(
                 f"Image size mismatch: {file} is {image.shape[1]}x{image.shape[0]} "
@@ -213,9 +312,13 @@ def _available_memory():
         return None
 
 
-def _allocate(n_images, shape):
-    """A uint8 array for ``n_images`` of ``shape``, if the memory available holds it."""
-    needed = n_images * int(np.prod(shape))
+def _depth(dtype):
+    return "8-bit" if dtype == np.uint8 else "wider than 8 bits (16-bit, 32-bit or float)"
+
+
+def _allocate(n_images, shape, dtype):
+    """An array for ``n_images`` of ``shape``, if the memory available holds it."""
+    needed = n_images * int(np.prod(shape)) * np.dtype(dtype).itemsize
     available = _available_memory()
     if available is not None and needed > available:
         raise ValueError(
@@ -223,4 +326,4 @@ def _allocate(n_images, shape):
             f"{needed / 1e9:.3g} GB, more than the {available / 1e9:.3g} GB of memory "
             "available; pass a smaller size= or split the folder."
         )
-    return np.empty((n_images, *shape), dtype=np.uint8)
+    return np.empty((n_images, *shape), dtype=dtype)
