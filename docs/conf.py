@@ -3,7 +3,9 @@
 Built offline with warnings as errors by ``make docs`` (``sphinx-build -W``):
 no extension here reaches the network (intersphinx is off), and every page is
 either Markdown read by myst-parser, reStructuredText, or generated from the
-docstrings (autosummary + numpydoc) and the examples (sphinx-gallery).
+docstrings (autosummary + numpydoc) and the examples (sphinx-gallery). The
+pages load nothing from the network either: formulas are drawn into SVG files
+at build time (``_sphinxext/mathtext_math.py``).
 """
 
 import os
@@ -33,7 +35,7 @@ version = release = sklearn_ganomaly.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
+    "mathtext_math",  # formulas drawn at build time, so that they show offline
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -85,6 +87,9 @@ sphinx_gallery_conf = {
 }
 
 # -- HTML ---------------------------------------------------------------------
+html_math_renderer = "mathtext"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-ganomaly {release}"
 html_theme_options = {
