@@ -5,7 +5,9 @@ no extension here reaches the network (intersphinx is off), and every page is
 either Markdown read by myst-parser, reStructuredText, or generated from the
 docstrings (autosummary + numpydoc) and the examples (sphinx-gallery). The
 pages load nothing from the network either: formulas are drawn into SVG files
-at build time (``_sphinxext/mathtext_math.py``).
+at build time (``_sphinxext/mathtext_math.py``), and ``make docs`` then checks
+every link, anchor and loaded file of the built site
+(``_sphinxext/check_html_links.py``).
 """
 
 import os
@@ -56,6 +58,7 @@ exclude_patterns = [
     "auto_examples/*.json",
     "auto_examples/*.md5",
     "sg_execution_times.rst",
+    "auto_examples/sg_execution_times.rst",  # left by builds before it was turned off
 ]
 
 # -- API reference ------------------------------------------------------------
@@ -84,6 +87,9 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "show_memory": False,
     "min_reported_time": 5,
+    # The execution-times page loads jQuery and DataTables from a CDN: no such
+    # page, so that the site renders offline (check_html_links.py checks it).
+    "write_computation_times": False,
 }
 
 # -- HTML ---------------------------------------------------------------------
