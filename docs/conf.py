@@ -20,6 +20,7 @@ sys.path.insert(0, str(DOCS.parent))  # the package, also when it is not install
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import benchmark_figures  # noqa: E402
 import pipeline_figure  # noqa: E402
 
 import sklearn_ganomaly  # noqa: E402
@@ -28,6 +29,8 @@ import sklearn_ganomaly  # noqa: E402
 # the sources (docs/generated/ is build output, like the API pages there).
 (DOCS / "generated").mkdir(exist_ok=True)
 pipeline_figure.draw(DOCS / "generated" / "ganomaly_pipeline.svg")
+# The benchmarks page's MNIST figure and tables, from the raw results it links.
+benchmark_figures.write(DOCS / "generated")
 
 project = "sklearn-ganomaly"
 author = "the sklearn-ganomaly developers"
@@ -52,6 +55,7 @@ exclude_patterns = [
     "_templates",
     "_sphinxext",
     "benchmarks/**",  # raw benchmark outputs, linked from benchmarks.md
+    "generated/*.md",  # tables included by benchmarks.md, not pages of their own
     "auto_examples/*.ipynb",
     "auto_examples/*.py",
     "auto_examples/*.zip",
