@@ -30,7 +30,7 @@ GOOD = {
     ),
     "api.html": '<section id="api"><span id="module-pkg"></span></section>',
     "guide/index.html": '<a href="../api.html#api">up</a> <a name="old-anchor"></a>',
-    "guide/page.html": '<a href="index.html#old-anchor">named</a> <a href="../index.html">home</a>',
+    "guide/page.html": '<a href="index.html#old-anchor">named</a><a href="../index.html">home</a>',
     "_static/webpack-macros.html": "<a href=\"{{ pathto('x') }}\">a theme template</a>",
 }
 

@@ -99,13 +99,20 @@ QUOTES = [
     ("README.md", rf"w_con=(?P<v>{NUMBER}), w_enc=", "w_con"),
     ("README.md", rf"w_enc=(?P<v>{NUMBER})`, Adam", "w_enc"),
     ("README.md", rf"Adam `beta1=(?P<v>{NUMBER})`", "beta1"),
-    ("README.md", rf"latent (?P<v>\d+), batch \d+, \d+ epochs\) on networks", "latent_dim[images]"),
+    (
+        "README.md",
+        r"latent (?P<v>\d+), batch \d+, \d+ epochs\) on networks",
+        "latent_dim[images]",
+    ),
     ("README.md", r"batch (?P<v>\d+), \d+ epochs\) on networks", "batch_size"),
     ("README.md", r"batch \d+, (?P<v>\d+) epochs\) on networks", "n_epochs"),
     ("README.md", r"half the paper's width \(`width=(?P<v>\d+)`\)", "width"),
-    ("README.md", r"By default an image is scored .{0,250}?`score_method='(?P<v>\w+)'`", "score_method[images]"),
+    (
+        "README.md",
+        r"By default an image is scored .{0,250}?`score_method='(?P<v>\w+)'`",
+        "score_method[images]",
+    ),
     ("README.md", r"`contamination` \(`'(?P<v>\w+)'` = 1% false alarms", "contamination"),
-    ("README.md", r"`random_state` seeds private generators", None),
     ("README.md", r"`device='(?P<v>\w+)'` resolves to cuda", "device"),
     ("README.md", r"the default `precision='(?P<v>\w+)'`", "precision"),
     ("README.md", r"at least (?P<v>\d+) optimizer steps", "AUTO_MIN_STEPS"),
@@ -120,57 +127,169 @@ QUOTES = [
     ("docs/how_it_works.md", rf"`validation_fraction` \((?P<v>{NUMBER})\)", "validation_fraction"),
     ("docs/how_it_works.md", r"The default, (?P<v>\d+) epochs", "n_epochs"),
     ("docs/how_it_works.md", r"fit took fewer than (?P<v>\d+) steps", "AUTO_MIN_STEPS"),
-    ("docs/how_it_works.md", r"sizes the budget to the data: at least (?P<v>\d+) steps", "AUTO_MIN_STEPS"),
+    (
+        "docs/how_it_works.md",
+        r"sizes the budget to the data: at least (?P<v>\d+) steps",
+        "AUTO_MIN_STEPS",
+    ),
     ("docs/how_it_works.md", rf"at most (?P<v>{NUMBER}) steps", "AUTO_MAX_STEPS"),
-    ("docs/how_it_works.md", rf"The learning rate\*\* defaults to (?P<v>{NUMBER})", "learning_rate"),
+    (
+        "docs/how_it_works.md",
+        rf"The learning rate\*\* defaults to (?P<v>{NUMBER})",
+        "learning_rate",
+    ),
     ("docs/how_it_works.md", r"For images the default, `'(?P<v>\w+)'`", "score_method[images]"),
-    ("docs/how_it_works.md", r"It is the default for tables \(`score_method='auto'` resolves to `'(?P<v>\w+)'`", "score_method[tables]"),
+    (
+        "docs/how_it_works.md",
+        r"It is the default for tables \(`score_method='auto'` resolves to `'(?P<v>\w+)'`",
+        "score_method[tables]",
+    ),
     # Scores and thresholds.
-    ("docs/scores.md", r"\| `'(?P<v>\w+)'` \(default\) \| `'latent_knn_lof'` for images", "score_method"),
-    ("docs/scores.md", r"\| `'auto'` \(default\) \| `'(?P<v>\w+)'` for images", "score_method[images]"),
+    (
+        "docs/scores.md",
+        r"\| `'(?P<v>\w+)'` \(default\) \| `'latent_knn_lof'` for images",
+        "score_method",
+    ),
+    (
+        "docs/scores.md",
+        r"\| `'auto'` \(default\) \| `'(?P<v>\w+)'` for images",
+        "score_method[images]",
+    ),
     ("docs/scores.md", r"for images, `'(?P<v>\w+)'` for tables \|", "score_method[tables]"),
-    ("docs/scores.md", r"- `'(?P<v>\w+)'` \(default\) assumes the training data is clean", "contamination"),
-    ("docs/scores.md", r"For tables `score_method='auto'` resolves to `'(?P<v>\w+)'`", "score_method[tables]"),
-    ("docs/scores.md", r"PAPER_CONFIG\)` \(latent distance, width (?P<v>\d+), \d+ epochs\)", "PAPER_CONFIG[width]"),
-    ("docs/scores.md", r"PAPER_CONFIG\)` \(latent distance, width \d+, (?P<v>\d+) epochs\)", "PAPER_CONFIG[n_epochs]"),
+    (
+        "docs/scores.md",
+        r"- `'(?P<v>\w+)'` \(default\) assumes the training data is clean",
+        "contamination",
+    ),
+    (
+        "docs/scores.md",
+        r"For tables `score_method='auto'` resolves to `'(?P<v>\w+)'`",
+        "score_method[tables]",
+    ),
+    (
+        "docs/scores.md",
+        r"PAPER_CONFIG\)` \(latent distance, width (?P<v>\d+), \d+ epochs\)",
+        "PAPER_CONFIG[width]",
+    ),
+    (
+        "docs/scores.md",
+        r"PAPER_CONFIG\)` \(latent distance, width \d+, (?P<v>\d+) epochs\)",
+        "PAPER_CONFIG[n_epochs]",
+    ),
     # Images and tables.
     ("docs/inputs.md", r"at half its width: `width=(?P<v>\d+)`", "width"),
-    ("docs/inputs.md", r"\(the paper's 64\), latent size (?P<v>\d+), \d+ epochs", "latent_dim[images]"),
+    (
+        "docs/inputs.md",
+        r"\(the paper's 64\), latent size (?P<v>\d+), \d+ epochs",
+        "latent_dim[images]",
+    ),
     ("docs/inputs.md", r"\(the paper's 64\), latent size \d+, (?P<v>\d+) epochs", "n_epochs"),
     ("docs/inputs.md", r"so the default (?P<v>\d+) epochs are too few", "n_epochs"),
     # The command line (its synopsis is checked against the parser below).
     ("docs/cli.md", r"more than the default (?P<v>\d+) epochs", "n_epochs"),
-    ("docs/cli.md", r"`--score-method` is `score_method` \(`auto`: .{0,80}?`(?P<v>latent\w*)`\)", "score_method[images]"),
-    ("docs/cli.md", r"by default the image code's distance to the training images' codes, `(?P<v>\w+)`", "score_method[images]"),
+    (
+        "docs/cli.md",
+        r"`--score-method` is `score_method` \(`auto`: .{0,80}?`(?P<v>latent\w*)`\)",
+        "score_method[images]",
+    ),
+    (
+        "docs/cli.md",
+        r"by default the image code's distance to the training images' codes, `(?P<v>\w+)`",
+        "score_method[images]",
+    ),
     # PyOD.
-    ("docs/pyod.md", r"By default \(`score_method='auto'`\) that is, for images, .{0,120}?\(`'(?P<v>\w+)'`", "score_method[images]"),
+    (
+        "docs/pyod.md",
+        r"By default \(`score_method='auto'`\) that is, for images, .{0,120}?\(`'(?P<v>\w+)'`",
+        "score_method[images]",
+    ),
     # Benchmarks: the reported run used every default.
-    ("docs/benchmarks.md", r"every parameter at its default: `score_method='(?P<v>\w+)'`", "score_method"),
-    ("docs/benchmarks.md", r"every parameter at its default: `score_method='auto'` \(here `(?P<v>\w+)`\)", "score_method[images]"),
+    (
+        "docs/benchmarks.md",
+        r"every parameter at its default: `score_method='(?P<v>\w+)'`",
+        "score_method",
+    ),
+    (
+        "docs/benchmarks.md",
+        r"every parameter at its default: `score_method='auto'` \(here `(?P<v>\w+)`\)",
+        "score_method[images]",
+    ),
     ("docs/benchmarks.md", r"\(here `latent_knn_lof`\), width (?P<v>\d+), latent \d+", "width"),
-    ("docs/benchmarks.md", r"width \d+, latent (?P<v>\d+), \d+ epochs, batch", "latent_dim[images]"),
+    (
+        "docs/benchmarks.md",
+        r"width \d+, latent (?P<v>\d+), \d+ epochs, batch",
+        "latent_dim[images]",
+    ),
     ("docs/benchmarks.md", r"latent \d+, (?P<v>\d+) epochs, batch \d+, lr", "n_epochs"),
     ("docs/benchmarks.md", r"epochs, batch (?P<v>\d+), lr", "batch_size"),
-    ("docs/benchmarks.md", rf"batch \d+, lr (?P<v>{NUMBER}), the paper's loss weights", "learning_rate"),
+    (
+        "docs/benchmarks.md",
+        rf"batch \d+, lr (?P<v>{NUMBER}), the paper's loss weights",
+        "learning_rate",
+    ),
     ("docs/benchmarks.md", r"the paper's loss weights, `precision='(?P<v>\w+)'`", "precision"),
-    ("docs/benchmarks.md", r"GANomaly at its defaults \(for tables `score_method='auto'` is the (?P<v>latent) distance\)", "score_method[tables]"),
-    ("docs/benchmarks.md", r"at (?P<v>\d+) epochs that is a few dozen optimizer steps", "n_epochs"),
+    (
+        "docs/benchmarks.md",
+        r"GANomaly at its defaults \(for tables `score_method='auto'` is the "
+        r"(?P<v>latent) distance\)",
+        "score_method[tables]",
+    ),
+    (
+        "docs/benchmarks.md",
+        r"at (?P<v>\d+) epochs that is a few dozen optimizer steps",
+        "n_epochs",
+    ),
     ("docs/development_study.md", r"The default width is (?P<v>\d+)\.", "width"),
-    ("docs/development_study.md", r"The default stays the paper's (?P<v>\d+);", "latent_dim[images]"),
+    (
+        "docs/development_study.md",
+        r"The default stays the paper's (?P<v>\d+);",
+        "latent_dim[images]",
+    ),
     ("docs/development_study.md", r"The default (?P<v>\d+) epochs are too few", "n_epochs"),
-    ("docs/development_study.md", rf"so the default stays at the reference code's (?P<v>{NUMBER})\.", "learning_rate"),
+    (
+        "docs/development_study.md",
+        rf"so the default stays at the reference code's (?P<v>{NUMBER})\.",
+        "learning_rate",
+    ),
     # Examples.
-    ("examples/plot_detect_digits.py", r"keeps its defaults \(DCGAN width (?P<v>\d+), latent size \d+\)", "width"),
-    ("examples/plot_detect_digits.py", r"keeps its defaults \(DCGAN width \d+, latent size (?P<v>\d+)\)", "latent_dim[images]"),
+    (
+        "examples/plot_detect_digits.py",
+        r"keeps its defaults \(DCGAN width (?P<v>\d+), latent size \d+\)",
+        "width",
+    ),
+    (
+        "examples/plot_detect_digits.py",
+        r"keeps its defaults \(DCGAN width \d+, latent size (?P<v>\d+)\)",
+        "latent_dim[images]",
+    ),
     ("examples/plot_detect_digits.py", r"the default (?P<v>\d+) epochs suit", "n_epochs"),
-    ("examples/plot_detect_digits.py", r"fewer than the (?P<v>\d+) below which the detector warns", "AUTO_MIN_STEPS"),
-    ("examples/plot_detect_digits.py", r"(?P<v>\d+) steps at least, then on until", "AUTO_MIN_STEPS"),
-    ("examples/plot_detect_digits.py", r"``score_method='auto'``, here ``'(?P<v>\w+)'``", "score_method[images]"),
+    (
+        "examples/plot_detect_digits.py",
+        r"fewer than the (?P<v>\d+) below which the detector warns",
+        "AUTO_MIN_STEPS",
+    ),
+    (
+        "examples/plot_detect_digits.py",
+        r"(?P<v>\d+) steps at least, then on until",
+        "AUTO_MIN_STEPS",
+    ),
+    (
+        "examples/plot_detect_digits.py",
+        r"``score_method='auto'``, here ``'(?P<v>\w+)'``",
+        "score_method[images]",
+    ),
     ("examples/plot_tabular_pipeline.py", r"the default (?P<v>\d+) would warn", "n_epochs"),
-    ("examples/plot_tabular_pipeline.py", r"give the (?P<v>\d+) optimizer steps a fit needs", "AUTO_MIN_STEPS"),
-    ("examples/plot_tabular_pipeline.py", r"``'(?P<v>\w+)'`` \(the default\) assumes clean", "contamination"),
+    (
+        "examples/plot_tabular_pipeline.py",
+        r"give the (?P<v>\d+) optimizer steps a fit needs",
+        "AUTO_MIN_STEPS",
+    ),
+    (
+        "examples/plot_tabular_pipeline.py",
+        r"``'(?P<v>\w+)'`` \(the default\) assumes clean",
+        "contamination",
+    ),
 ]
-QUOTES = [entry for entry in QUOTES if entry[2] is not None]
 
 #: Words a page uses for a parameter in prose ("the default 15 epochs").
 WORDS = {

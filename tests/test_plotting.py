@@ -89,7 +89,8 @@ def _bar_colours(figure):
     """The face colour of each histogram drawn, in legend order."""
     from matplotlib.colors import to_hex
 
-    return [to_hex(container.patches[0].get_facecolor()) for container in figure.axes[0].containers]
+    containers = figure.axes[0].containers
+    return [to_hex(container.patches[0].get_facecolor()) for container in containers]
 
 
 @pytest.mark.parametrize(
