@@ -57,13 +57,19 @@ lint: venv
 # The documentation site, offline and with warnings as errors, into
 # docs/_build/html; it runs every example of the gallery (2-3 minutes). One
 # torch thread: the examples' networks are small, and on a busy machine two
-# threads per process made them several times slower, not faster.
+# threads per process made them several times slower, not faster. Then every
+# link and anchor of the built pages must resolve, and no page may load
+# anything from the network (Sphinx checks only the references it resolves).
+# The HTML is built afresh, so that no page left from an earlier build is
+# checked; the gallery keeps its own cache and reruns only changed examples.
 $(BIN)/.docs-installed: pyproject.toml $(BIN)/.installed
 	$(BIN)/pip install --quiet -e ".[docs]"
 	touch $@
 
 docs: $(BIN)/.docs-installed
+	rm -rf docs/_build/html
 	OMP_NUM_THREADS=1 MPLBACKEND=Agg $(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+	$(BIN)/python docs/_sphinxext/check_html_links.py docs/_build/html
 
 clean:
 	rm -rf $(VENV) $(VENV_OLDEST) build *.egg-info .pytest_cache

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
-
 from sklearn_ganomaly._code_scores import CodeScore, RobustScale
 
 

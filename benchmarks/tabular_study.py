@@ -107,7 +107,9 @@ def run_one(folder, table, seed, params, rules, steps, out_dir):
     params = dict(params)
     for name, rule in rules.items():
         # A rule is an expression of the table's width d and rows n, e.g. "max(2, d // 2)".
-        params[name] = int(eval(rule, {"min": min, "max": max}, {"d": X.shape[1], "n": len(X_train)}))
+        params[name] = int(
+            eval(rule, {"min": min, "max": max}, {"d": X.shape[1], "n": len(X_train)})
+        )
     model = GANomalyDetector(
         random_state=seed,
         device="cpu",
@@ -172,7 +174,7 @@ def main(argv=None):
         "--rules",
         type=json.loads,
         default={},
-        help="parameters as expressions of d and n, e.g. '{\"latent_dim\": \"d\"}'",
+        help='parameters as expressions of d and n, e.g. \'{"latent_dim": "d"}\'',
     )
     parser.add_argument("--steps", default="250,500,1000,2000,4000")
     parser.add_argument("--out", required=True)

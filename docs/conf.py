@@ -3,7 +3,11 @@
 Built offline with warnings as errors by ``make docs`` (``sphinx-build -W``):
 no extension here reaches the network (intersphinx is off), and every page is
 either Markdown read by myst-parser, reStructuredText, or generated from the
-docstrings (autosummary + numpydoc) and the examples (sphinx-gallery).
+docstrings (autosummary + numpydoc) and the examples (sphinx-gallery). The
+pages load nothing from the network either: formulas are drawn into SVG files
+at build time (``_sphinxext/mathtext_math.py``), and ``make docs`` then checks
+every link, anchor and loaded file of the built site
+(``_sphinxext/check_html_links.py``).
 """
 
 import os
@@ -16,6 +20,7 @@ sys.path.insert(0, str(DOCS.parent))  # the package, also when it is not install
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import benchmark_figures  # noqa: E402
 import pipeline_figure  # noqa: E402
 
 import sklearn_ganomaly  # noqa: E402
@@ -24,6 +29,8 @@ import sklearn_ganomaly  # noqa: E402
 # the sources (docs/generated/ is build output, like the API pages there).
 (DOCS / "generated").mkdir(exist_ok=True)
 pipeline_figure.draw(DOCS / "generated" / "ganomaly_pipeline.svg")
+# The benchmarks page's MNIST figure and tables, from the raw results it links.
+benchmark_figures.write(DOCS / "generated")
 
 project = "sklearn-ganomaly"
 author = "the sklearn-ganomaly developers"
@@ -33,7 +40,7 @@ version = release = sklearn_ganomaly.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
+    "mathtext_math",  # formulas drawn at build time, so that they show offline
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -48,12 +55,14 @@ exclude_patterns = [
     "_templates",
     "_sphinxext",
     "benchmarks/**",  # raw benchmark outputs, linked from benchmarks.md
+    "generated/*.md",  # tables included by benchmarks.md, not pages of their own
     "auto_examples/*.ipynb",
     "auto_examples/*.py",
     "auto_examples/*.zip",
     "auto_examples/*.json",
     "auto_examples/*.md5",
     "sg_execution_times.rst",
+    "auto_examples/sg_execution_times.rst",  # left by builds before it was turned off
 ]
 
 # -- API reference ------------------------------------------------------------
@@ -82,9 +91,15 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "show_memory": False,
     "min_reported_time": 5,
+    # The execution-times page loads jQuery and DataTables from a CDN: no such
+    # page, so that the site renders offline (check_html_links.py checks it).
+    "write_computation_times": False,
 }
 
 # -- HTML ---------------------------------------------------------------------
+html_math_renderer = "mathtext"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-ganomaly {release}"
 html_theme_options = {

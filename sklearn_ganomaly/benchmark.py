@@ -402,24 +402,33 @@ def _write_figures(out, artefacts):
         written.append((f"roc_class{c}.png", f"ROC curves, class {c} anomalous, first seed"))
     if artefacts["model"] is not None:
         model, X_test, y_test, scores = artefacts["model"]
-        groups = np.where(y_test == 1, "abnormal", "normal")
-        figure = plotting.plot_score_histogram(scores, labels=groups)
+        # y_test is 1 for an anomaly: the figures name and colour the two
+        # classes "normal" and "anomaly", as every figure of the package does.
+        labels = (np.asarray(y_test) == 1).astype(int)
+        figure = plotting.plot_score_histogram(scores, labels, label_convention="zero_one")
         figure.savefig(out / "ganomaly_scores.png", dpi=100)
-        # Five normal and five abnormal test images drawn at random, not picked by score.
+        # Five normal and five anomalous test images drawn at random, not picked by score.
         rng = np.random.default_rng(0)
-        groups_idx = [np.flatnonzero(y_test == v) for v in (0, 1)]
+        groups_idx = [np.flatnonzero(labels == v) for v in (0, 1)]
         sample = np.concatenate([rng.choice(i, min(5, len(i)), replace=False) for i in groups_idx])
         figure = plotting.plot_extremes(
-            model, X_test[sample], k=5, scores=scores[sample], titles=groups[sample]
+            model,
+            X_test[sample],
+            k=5,
+            scores=scores[sample],
+            labels=labels[sample],
+            label_convention="zero_one",
         )
         figure.savefig(out / "ganomaly_reconstructions.png", dpi=100)
-        figure = plotting.plot_extremes(model, X_test, k=5, scores=scores, titles=groups)
+        figure = plotting.plot_extremes(
+            model, X_test, k=5, scores=scores, labels=labels, label_convention="zero_one"
+        )
         figure.savefig(out / "ganomaly_extremes.png", dpi=100)
         written += [
-            ("ganomaly_scores.png", "GANomaly anomaly scores, normal vs abnormal test images"),
+            ("ganomaly_scores.png", "GANomaly anomaly scores, normal and anomalous test images"),
             (
                 "ganomaly_reconstructions.png",
-                "input / reconstruction / residual of 5 random normal and 5 random abnormal "
+                "input / reconstruction / residual of 5 random normal and 5 random anomalous "
                 "test images, sorted by score",
             ),
             ("ganomaly_extremes.png", "the 5 most and 5 least anomalous test images"),
@@ -586,7 +595,7 @@ def _check_before_fitting(config, params, out, figures):
     check_device(params["device"], name="--device")
     validate_params(GANomalyDetector(**params))
     if figures:
-        plotting._figure((1, 1))  # an ImportError naming the 'plot' extra
+        plotting.require_matplotlib()  # an ImportError naming the 'plot' extra
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(20, "is a file, not a folder", str(out))

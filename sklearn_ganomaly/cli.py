@@ -36,7 +36,7 @@ from ._files import check_writable, is_stream, write_bytes_atomic
 from ._scores import SCORE_METHODS
 from .benchmark import add_subcommand as add_benchmark
 from .datasets import load_image_folder
-from .datasets._image_folder import IMAGE_EXTENSIONS, _parse_size
+from .datasets._image_folder import IMAGE_EXTENSIONS, parse_size
 from .exceptions import NonFiniteScoreWarning, TrainingInterruptedWarning
 from .networks import build_networks
 
@@ -266,7 +266,7 @@ def _check_network(args):
     if args.size is None:
         return  # the images' own size, checked as they are read and by fit
     try:
-        height, width = _parse_size(args.size)
+        height, width = parse_size(args.size)
         channels = 1 if args.mode == "L" else 3
         check_network_size((channels, height, width), args.latent_dim, args.width)
     except ValueError as error:
@@ -403,7 +403,7 @@ def _png_bytes(figure, dpi):
 
 def _report(args):
     try:
-        plotting._figure((1, 1))
+        plotting.require_matplotlib()
     except ImportError as error:
         raise UserError(str(error)) from None
     out = Path(args.out)

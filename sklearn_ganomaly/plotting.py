@@ -9,7 +9,7 @@
 - :func:`plot_extremes`: input / reconstruction / residual for the
   ``k`` most and ``k`` least anomalous images.
 - :func:`plot_score_histogram`: the distribution of anomaly scores with the
-  threshold marked.
+  threshold marked, normal and anomalous samples apart when labels are known.
 - :func:`plot_roc_curves`: ROC curves of several detectors on labelled data.
 
 Every function returns a ``matplotlib.figure.Figure`` built without pyplot, so
@@ -17,8 +17,11 @@ no global figure state is touched and no display is needed; save it with
 ``figure.savefig(path)``. matplotlib is imported here only, never by the core.
 Images are drawn in the networks' scale (the training range mapped to
 ``[-1, 1]``), so residuals of different images share one colour scale.
+Figures that tell normal from anomalous samples call them "normal" and
+"anomaly" and draw them in :data:`NORMAL_COLOR` and :data:`ANOMALY_COLOR`.
 """
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -29,6 +32,7 @@ from numpy.typing import ArrayLike
 from ._checks import check_scoring_input
 from ._scores import SCORE_METHODS
 from ._scoring_graph import detector_graph
+from .model_selection import LABEL_CONVENTIONS, anomaly_mask
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -36,16 +40,73 @@ if TYPE_CHECKING:
     from ._detector import GANomalyDetector
 
 __all__ = [
+    "ANOMALY_COLOR",
+    "NORMAL_COLOR",
     "attribution_maps",
     "plot_attribution_maps",
     "plot_extremes",
     "plot_residual_heatmaps",
     "plot_roc_curves",
     "plot_score_histogram",
+    "require_matplotlib",
     "residuals",
 ]
 
 _PANEL_INCHES = 1.6
+_TITLE_POINTS = 8
+
+#: Colour of normal samples in every figure that tells them from anomalies
+#: (blue and vermilion, told apart also with red-green colour blindness).
+NORMAL_COLOR = "#0072b2"
+#: Colour of anomalous samples in every such figure.
+ANOMALY_COLOR = "#d55e00"
+#: Lines that are neither: thresholds, chance.
+_NEUTRAL_COLOR = "0.25"
+
+
+def _classes(labels, label_convention):
+    """``[(name, mask, colour)]`` of the groups of ``labels``, normal first.
+
+    Labels in a known convention (0/1, +1/-1, booleans; see
+    :func:`sklearn_ganomaly.model_selection.anomaly_mask`) become "normal"
+    and "anomaly"; with ``label_convention='auto'``, anything else (class
+    names, several classes, labels that are all 1) is drawn group by group
+    under its own values.
+    """
+    if label_convention not in LABEL_CONVENTIONS:
+        raise ValueError(
+            f"label_convention must be one of {LABEL_CONVENTIONS}, got {label_convention!r}."
+        )
+    labels = np.asarray(labels).ravel()
+    try:
+        anomalous = anomaly_mask(labels, label_convention)
+    except ValueError:
+        if label_convention != "auto":
+            raise
+        return [(str(value), labels == value, None) for value in np.unique(labels)]
+    return [
+        (name, mask, color)
+        for name, mask, color in [
+            ("normal", ~anomalous, NORMAL_COLOR),
+            ("anomaly", anomalous, ANOMALY_COLOR),
+        ]
+        if mask.any()
+    ]
+
+
+def _wrap(text, width_inches, fontsize):
+    """``text`` broken into lines that fit ``width_inches`` at ``fontsize`` points."""
+    # An average character of DejaVu Sans is about 0.55 em wide.
+    return textwrap.fill(text, max(20, int(width_inches * 72 / (0.55 * fontsize))))
+
+
+def require_matplotlib():
+    """Raise an ImportError naming the ``plot`` extra if matplotlib is missing.
+
+    For callers that check before a long computation whose figures they
+    will draw at the end.
+    """
+    _figure((1, 1))
 
 
 def _figure(figsize):
@@ -247,7 +308,17 @@ def plot_attribution_maps(
     n = len(maps)
     n_cols = max(1, min(n_cols, n))
     n_rows = -(-n // n_cols)
-    figure = _figure((_PANEL_INCHES * n_cols + 0.4, _PANEL_INCHES * n_rows + 0.7))
+    width = _PANEL_INCHES * n_cols + 0.4
+    # The title is long: wrapped to the figure's width, with room made for its
+    # lines, so that a figure of a few panels does not cut it off.
+    title = _wrap(
+        f"|d score / d pixel|: gradient of {_caption(detector, target)} with respect to each "
+        "pixel (each map scaled to its maximum)",
+        width,
+        _TITLE_POINTS,
+    )
+    title_inches = (title.count("\n") + 1) * _TITLE_POINTS * 1.4 / 72
+    figure = _figure((width, _PANEL_INCHES * n_rows + 0.5 + title_inches))
     axes = np.atleast_1d(figure.subplots(n_rows, n_cols, squeeze=False)).ravel()
     for i, ax in enumerate(axes):
         ax.set_axis_off()
@@ -259,11 +330,7 @@ def plot_attribution_maps(
         if titles is not None:
             caption += f"\n{titles[i]}"
         ax.set_title(caption, fontsize=7)
-    figure.suptitle(
-        f"|d score / d pixel|: gradient of {_caption(detector, target)} with respect to each "
-        "pixel (each map scaled to its maximum)",
-        fontsize=8,
-    )
+    figure.suptitle(title, fontsize=_TITLE_POINTS)
     return figure
 
 
@@ -358,6 +425,8 @@ def plot_extremes(
     k: int = 5,
     scores: ArrayLike | None = None,
     titles: Sequence[str] | None = None,
+    labels: ArrayLike | None = None,
+    label_convention: str = "auto",
 ) -> "Figure":
     """Input, reconstruction and residual of the k most and k least anomalous images.
 
@@ -373,6 +442,13 @@ def plot_extremes(
         Images shown at each end (fewer when ``X`` is small).
     titles : sequence of str or None, default=None
         Caption per image of ``X`` (a file name, a known class, ...).
+    labels : array-like of shape (n,) or None, default=None
+        Known classes of ``X`` as anomaly labels (0/1 or +1/-1, read as by
+        :func:`plot_score_histogram`): each caption then names its image
+        "normal" or "anomaly", in :data:`NORMAL_COLOR` or
+        :data:`ANOMALY_COLOR`.
+    label_convention : {'auto', 'zero_one', 'sklearn'}, default='auto'
+        How to read ``labels`` (see :func:`plot_score_histogram`).
 
     Returns
     -------
@@ -392,6 +468,13 @@ def plot_extremes(
     13
     """
     scores = _scores(detector, X, scores)
+    names = colors = None
+    if labels is not None:
+        if len(np.asarray(labels).ravel()) != len(scores):
+            raise ValueError(f"labels must have shape ({len(scores)},).")
+        names, colors = np.empty(len(scores), object), np.full(len(scores), "black", object)
+        for name, mask, color in _classes(labels, label_convention):
+            names[mask], colors[mask] = name, color or "black"
     order = np.argsort(-scores, kind="stable")
     k = max(1, min(int(k), len(order) // 2 or 1))
     rows = np.concatenate([order[:k], order[-k:]]) if len(order) > 1 else order
@@ -410,9 +493,18 @@ def plot_extremes(
         caption = f"{ends[i]}\nscore {scores[row]:.2f}"
         if titles is not None:
             caption += f"\n{titles[row]}"
+        if names is not None:
+            caption += f"\n{names[row]}"
         # set_axis_off hides ylabels, so the caption goes in as text.
         axes[i, 0].text(
-            -0.1, 0.5, caption, transform=axes[i, 0].transAxes, fontsize=7, ha="right", va="center"
+            -0.1,
+            0.5,
+            caption,
+            transform=axes[i, 0].transAxes,
+            fontsize=7,
+            ha="right",
+            va="center",
+            color="black" if colors is None else colors[row],
         )
     figure.colorbar(image, ax=axes[:, 2].tolist(), shrink=0.6)
     return figure
@@ -425,6 +517,7 @@ def plot_score_histogram(
     threshold: float | None = None,
     bins: int | str = "auto",
     title: str | None = None,
+    label_convention: str = "auto",
 ) -> "Figure":
     """Histogram of anomaly scores with the threshold marked.
 
@@ -433,8 +526,12 @@ def plot_score_histogram(
     scores : array-like of shape (n,)
         Anomaly scores, higher = more abnormal (``detector.anomaly_score``).
     labels : array-like of shape (n,) or None, default=None
-        Optional groups drawn as separate histograms over the same bins;
-        0/1 labels are named normal/abnormal (1 = abnormal, as in PyOD).
+        Optional groups drawn as separate histograms over the same bins.
+        Labels in either convention of anomaly labels, 0/1 (1 = anomaly, as
+        in PyOD) or +1/-1 (-1 = anomaly, as ``predict`` returns), are named
+        "normal" and "anomaly" and drawn in :data:`NORMAL_COLOR` and
+        :data:`ANOMALY_COLOR`; other labels (class names, several classes)
+        are drawn group by group under their own values.
     threshold : float or None, default=None
         Scores above it are flagged; drawn as a vertical line. The
         detector's own is ``-detector.offset_``.
@@ -442,6 +539,12 @@ def plot_score_histogram(
         Passed to ``numpy.histogram_bin_edges``.
     title : str or None, default=None
         Title of the plot.
+    label_convention : {'auto', 'zero_one', 'sklearn'}, default='auto'
+        How to read ``labels``, as in
+        :func:`sklearn_ganomaly.model_selection.anomaly_mask`: ``'auto'``
+        reads a 0 as the 0/1 convention and a -1 as scikit-learn's, and draws
+        labels that fit neither (or that are all 1, which could be either)
+        under their own values. Set it to name all-1 labels.
 
     Returns
     -------
@@ -455,26 +558,31 @@ def plot_score_histogram(
     >>> figure = plot_score_histogram(np.random.RandomState(0).normal(size=100), threshold=2.0)
     >>> figure.axes[0].get_xlabel()
     'anomaly score'
+    >>> figure = plot_score_histogram([0.1, 0.3, 2.5], labels=[1, 1, -1])
+    >>> [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    ['normal (2)', 'anomaly (1)']
     """
     scores = np.asarray(scores, dtype=float).ravel()
     edges = np.histogram_bin_edges(scores[np.isfinite(scores)], bins=bins)
     figure = _figure((6.0, 3.5))
     ax = figure.subplots()
     if labels is None:
-        ax.hist(scores, bins=edges, color="tab:blue", alpha=0.8, label=f"{len(scores)} images")
+        ax.hist(scores, bins=edges, color="0.55", alpha=0.8, label=f"{len(scores)} samples")
     else:
-        labels = np.asarray(labels).ravel()
-        values = np.unique(labels)
-        binary = set(values.tolist()) <= {0, 1}
-        for value in values:
-            group = scores[labels == value]
-            name = ("normal", "abnormal")[int(value)] if binary else str(value)
-            ax.hist(group, bins=edges, alpha=0.6, label=f"{name} ({len(group)})")
+        if len(np.asarray(labels).ravel()) != len(scores):
+            raise ValueError(
+                f"labels must have one entry per score ({len(scores)}), "
+                f"got {len(np.asarray(labels).ravel())}."
+            )
+        for name, mask, color in _classes(labels, label_convention):
+            ax.hist(
+                scores[mask], bins=edges, color=color, alpha=0.6, label=f"{name} ({mask.sum()})"
+            )
     if threshold is not None:
         flagged = int(np.sum(scores > threshold))
         ax.axvline(
             threshold,
-            color="tab:red",
+            color=_NEUTRAL_COLOR,
             linestyle="--",
             label=f"threshold {threshold:.2f} ({flagged} flagged)",
         )

@@ -83,11 +83,71 @@ def test_histogram_marks_the_threshold():
     assert any(f"{flagged} flagged" in t.get_text() for t in ax.get_legend().get_texts())
 
 
-def test_histogram_by_label():
+def _legend(figure):
+    return [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+
+
+def _bar_colours(figure):
+    """The face colour of each histogram drawn, in legend order."""
+    from matplotlib.colors import to_hex
+
+    containers = figure.axes[0].containers
+    return [to_hex(container.patches[0].get_facecolor()) for container in containers]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.r_[np.zeros(10), np.ones(5)].astype(int),  # PyOD's 0/1, 1 = anomaly
+        np.r_[np.ones(10), -np.ones(5)].astype(int),  # scikit-learn's +1/-1, -1 = anomaly
+        np.r_[np.zeros(10), np.ones(5)].astype(bool),  # True = anomaly
+    ],
+    ids=["zero_one", "plus_minus_one", "bool"],
+)
+def test_histogram_names_and_colours_normal_and_anomaly(labels):
     scores = np.r_[np.zeros(10), np.ones(5)]
-    figure = plotting.plot_score_histogram(scores, np.r_[np.zeros(10), np.ones(5)].astype(int))
-    texts = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
-    assert texts == ["normal (10)", "abnormal (5)"]
+    figure = plotting.plot_score_histogram(scores, labels)
+    assert _legend(figure) == ["normal (10)", "anomaly (5)"]
+    assert _bar_colours(figure) == [plotting.NORMAL_COLOR, plotting.ANOMALY_COLOR]
+
+
+def test_histogram_of_predictions_reads_the_sign():
+    scores = np.arange(6.0)
+    figure = plotting.plot_score_histogram(scores, [1, 1, 1, 1, -1, -1], threshold=3.5)
+    assert _legend(figure)[:2] == ["normal (4)", "anomaly (2)"]
+
+
+def test_histogram_label_conventions():
+    scores = np.arange(4.0)
+    # All 1 could be all anomalies (0/1) or all normal (+1/-1): drawn as they are ...
+    assert _legend(plotting.plot_score_histogram(scores, [1, 1, 1, 1])) == ["1 (4)"]
+    # ... unless the convention is given.
+    figure = plotting.plot_score_histogram(scores, [1, 1, 1, 1], label_convention="sklearn")
+    assert _legend(figure) == ["normal (4)"]
+    figure = plotting.plot_score_histogram(scores, [1, 1, 1, 1], label_convention="zero_one")
+    assert _legend(figure) == ["anomaly (4)"]
+    # Other groups keep their names.
+    figure = plotting.plot_score_histogram(scores, ["a", "b", "b", "c"])
+    assert _legend(figure) == ["a (1)", "b (2)", "c (1)"]
+    with pytest.raises(ValueError, match="label_convention='zero_one' expects"):
+        plotting.plot_score_histogram(scores, [1, -1, 1, 1], label_convention="zero_one")
+    with pytest.raises(ValueError, match="label_convention must be one of"):
+        plotting.plot_score_histogram(scores, [0, 1, 0, 1], label_convention="pyod")
+    with pytest.raises(ValueError, match="one entry per score"):
+        plotting.plot_score_histogram(scores, [0, 1])
+
+
+def test_extremes_name_and_colour_known_classes(gray):
+    detector, X = gray
+    labels = np.r_[np.zeros(len(X) - 10), np.ones(10)].astype(int)
+    figure = plotting.plot_extremes(detector, X, k=2, labels=labels)
+    captions = [t for ax in figure.axes[:-1:3] for t in ax.texts]
+    assert len(captions) == 4
+    for text in captions:
+        name = text.get_text().splitlines()[-1]
+        assert name in ("normal", "anomaly")
+        colour = plotting.NORMAL_COLOR if name == "normal" else plotting.ANOMALY_COLOR
+        assert text.get_color() == colour
 
 
 def test_roc_curves():
@@ -148,13 +208,33 @@ def test_attribution_maps_are_the_gradient_of_the_score(digits_images, score_met
     assert abs(slope) == pytest.approx(maps[n, i, j], rel=0.05)
 
 
+def _suptitle(figure):
+    return " ".join(figure.get_suptitle().split())  # wrapped to the figure's width
+
+
 def test_attribution_figure_says_which_map_it_shows(gray):
     detector, X = gray
     figure = plotting.plot_attribution_maps(detector, X[:3], titles=["a", "b", "c"])
-    assert SCORE_METHODS[detector.score_method_].attribution in figure.get_suptitle()
+    assert SCORE_METHODS[detector.score_method_].attribution in _suptitle(figure)
     assert len([ax for ax in figure.axes if ax.get_title()]) == 3
     figure = plotting.plot_attribution_maps(detector, X[:3], target="latent_distance")
-    assert "latent distance mean((z - z_hat)^2)" in figure.get_suptitle()
+    assert "latent distance mean((z - z_hat)^2)" in _suptitle(figure)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8])
+def test_attribution_figure_title_fits_the_figure(digits_images, n):
+    # The CLI's report draws k images: with few of them the figure is narrow,
+    # and the long title must still show whole.
+    X = digits_images[0][:120]
+    detector = GANomalyDetector(**{**TINY, "score_method": "latent_knn"}).fit(X)
+    figure = plotting.plot_attribution_maps(detector, X[:n], titles=[f"{i}.png" for i in range(n)])
+    figure.draw_without_rendering()  # lays the figure out as savefig would
+    title = figure._suptitle.get_window_extent()
+    page = figure.bbox
+    assert title.x0 >= page.x0 and title.x1 <= page.x1
+    assert title.y0 >= page.y0 and title.y1 <= page.y1
+    panels = [ax.get_window_extent() for ax in figure.axes if ax.get_images()]
+    assert all(title.y0 >= panel.y1 for panel in panels)  # above the panels, not over them
     latent = GANomalyDetector(**{**TINY, "score_method": "latent"}).fit(X)
     with pytest.raises(ValueError, match="code_distance"):
         plotting.attribution_maps(latent, X[:3], target="code_distance")

@@ -53,7 +53,7 @@ def _bracket(ax, x0, x1, y, label, below=False):
 
 
 def make_figure():
-    """The figure: generator x -> z -> x_hat -> z_hat, discriminator, losses, score."""
+    """The figure: generator x -> z -> x_hat -> z_hat, discriminator, losses, scores."""
     figure = Figure(figsize=(9.8, 4.6))
     ax = figure.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, 21.8)
@@ -81,16 +81,29 @@ def make_figure():
     _arrow(ax, (16.2, 5.0), (16.5, 5.0))
     _arrow(ax, (17.1, 5.0), (17.9, 5.0))
 
-    # Losses of the generator, and the anomaly score.
+    # Losses of the generator, and the anomaly scores: the paper's reads z and
+    # z_hat; the default for images reads z against the training images' codes.
     _bracket(ax, 1.2, 11.85, 9.9, r"$L_{con} = \Vert x - \hat{x} \Vert_1$  (contextual)")
     _bracket(ax, 6.75, 16.8, 7.6, r"$L_{enc} = \Vert z - \hat{z} \Vert_2^2$  (encoder)")
+    ax.text(19.7, 6.6, "anomaly score", ha="center", va="bottom", fontsize=10, color=LOSS)
     ax.text(
-        19.5,
+        19.7,
         5.0,
-        "anomaly score\n" r"$A(x) = \mathrm{mean}\,(z - \hat{z})^2$",
+        "latent distance\n" r"$A(x) = \mathrm{mean}\,(z - \hat{z})^2$" "\n(tables; the paper)",
         ha="center",
         va="center",
-        fontsize=10,
+        fontsize=9,
+        bbox=dict(boxstyle="round", facecolor="white", edgecolor=LOSS),
+    )
+    ax.plot([6.75, 6.75, 19.7], [4.2, 0.9, 0.9], color=LOSS, lw=1.2, ls="--")
+    _arrow(ax, (19.7, 0.9), (19.7, 1.5), color=LOSS)
+    ax.text(
+        19.7,
+        1.5,
+        "code $z$ against the\ntraining codes: nearest\nneighbour + LOF\n(images, the default)",
+        ha="center",
+        va="bottom",
+        fontsize=9,
         bbox=dict(boxstyle="round", facecolor="white", edgecolor=LOSS),
     )
 

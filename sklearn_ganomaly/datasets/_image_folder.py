@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IMAGE_EXTENSIONS", "load_image_folder"]
+__all__ = ["IMAGE_EXTENSIONS", "load_image_folder", "parse_size"]
 
 #: File name endings read as images (compared case-insensitively).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
@@ -41,7 +41,7 @@ _WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 MAX_IMAGE_SIDE = 4096
 
 
-def _parse_size(size):
+def parse_size(size):
     """``(height, width)`` from an int, a pair, or None."""
     if size is None:
         return None
@@ -259,7 +259,7 @@ def load_image_folder(
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}.")
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}.")
-    size = _parse_size(size)
+    size = parse_size(size)
     files = _image_files(path)
     if not files:
         raise ValueError(f"No images found in {path} (looked for {', '.join(IMAGE_EXTENSIONS)}).")
