@@ -18,6 +18,7 @@ Limits on values (all documented in the user guide's reliability page):
   away from the training data is rejected: the networks would overflow.
 """
 
+import math
 from numbers import Integral
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = [
     "MAX_NETWORK_PARAMETERS",
     "MAX_NETWORK_UNITS",
     "MIN_SPREAD",
+    "RESERVED_CALLBACK_NAMES",
     "check_fit_params",
     "check_fit_values",
     "check_image_shape",
@@ -89,17 +91,41 @@ def _check_callbacks(callbacks):
             isinstance(item, type) and issubclass(item, Callback)
         )
 
+    named = [e for e in callbacks or () if isinstance(e, tuple) and len(e) == 2]
     for i, entry in enumerate(callbacks or ()):
-        named = isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
-        if not is_callback(entry[1] if named else entry):
+        is_named = isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
+        if not is_callback(entry[1] if is_named else entry):
             raise TypeError(
                 f"callbacks[{i}] must be a skorch Callback or a (name, Callback) pair; "
                 f"got {entry!r}."
             )
+        if is_named and _reserved(entry[0], [n for n, _ in named]):
+            raise ValueError(
+                f"callbacks[{i}] is named {entry[0]!r}, a name the package's own callbacks "
+                f"use ({', '.join(RESERVED_CALLBACK_NAMES)}, and <name>_discriminator for "
+                "each LRScheduler); give it another name."
+            )
+
+
+#: Names of the callbacks the package adds to every fit.
+RESERVED_CALLBACK_NAMES = ("best_epoch", "best_losses", "budget", "epoch_timer", "progress")
+
+
+def _reserved(name, names):
+    twin = name.endswith("_discriminator") and name[: -len("_discriminator")] in names
+    return name in RESERVED_CALLBACK_NAMES or twin
+
+
+#: Parameters that take integers, where a bool (an int to Python) is a mistake.
+_INTEGER_PARAMETERS = ("latent_dim", "width", "n_epochs", "batch_size", "n_neighbors")
 
 
 def check_fit_params(estimator):
     """Check the parameters whose type constraints let wrong values through."""
+    for name in _INTEGER_PARAMETERS:
+        value = getattr(estimator, name)
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be an integer, not the boolean {value!r}.")
     check_image_shape(estimator.image_shape)
     _check_callbacks(estimator.callbacks)
     check_device(estimator.device)
@@ -109,9 +135,13 @@ def check_network_size(network_shape, latent_dim, width):
     """Raise a ValueError before allocating networks over the parameter cap."""
     from .networks import build_networks
 
-    with torch.device("meta"):
-        networks = build_networks(network_shape, latent_dim, width)
-    count = sum(p.numel() for net in networks for p in net.parameters())
+    try:
+        with torch.device("meta"):
+            networks = build_networks(network_shape, latent_dim, width)
+        count = sum(p.numel() for net in networks for p in net.parameters())
+    except (RuntimeError, OverflowError, ValueError):
+        # Sizes so large that torch cannot even describe the layers.
+        count = math.inf
     if count > MAX_NETWORK_PARAMETERS:
         size = "x".join(str(s) for s in network_shape)
         raise ValueError(
@@ -169,6 +199,10 @@ def check_numeric_input(X, name="X"):
     for non-numeric data. Other
     input (numeric arrays, DataFrames, sparse matrices) passes unchanged.
     """
+    if _is_torch_tensor(X):
+        # A tensor that requires grad, or lives on a GPU, cannot become an
+        # array by itself; its values are what counts.
+        X = X.detach().to("cpu").numpy()
     if _is_dataframe(X):
         for column, dtype in zip(X.columns, X.dtypes, strict=True):
             kind = getattr(dtype, "kind", "O")
@@ -198,7 +232,21 @@ def check_numeric_input(X, name="X"):
         )
     if dtype.kind == "O":
         return _as_float(X, name)
+    if dtype.kind == "c":
+        raise ValueError(
+            f"{name} holds complex numbers; pass their real and imaginary parts (or "
+            "magnitudes) as real features."
+        )
+    if dtype.kind == "f" and dtype.itemsize > 8:
+        # Extended precision (np.longdouble): the networks compute in float32
+        # or float64, and values beyond float64's range are refused later.
+        with np.errstate(over="ignore"):
+            return np.asarray(X, dtype=np.float64)
     return X
+
+
+def _is_torch_tensor(X):
+    return isinstance(X, torch.Tensor)
 
 
 def check_sample_shape(X, name="X"):
@@ -245,6 +293,39 @@ def check_fit_values(X, is_image, name="X"):
             f"under {MIN_SPREAD:.0e}, which float32 networks cannot resolve. Rescale {name} "
             "(for example with sklearn.preprocessing.StandardScaler)."
         )
+    _check_resolution(X.dtype, low, high, is_image, name)
+
+
+#: Fewer distinct values than this between a feature's extremes, at the
+#: resolution of its dtype, means the data lost its spread before it came.
+_MIN_LEVELS = 256
+
+
+def _check_resolution(dtype, low, high, is_image, name):
+    """Warn when float32 (or float16) input cannot hold the spread at its offset.
+
+    The estimator removes offsets in float64 before it casts, so float64
+    input keeps its spread; float32 input of 1.7e9 + noise has already
+    rounded the noise to steps of 128.
+    """
+    if dtype.kind != "f" or dtype.itemsize > 4:
+        return
+    if is_image:
+        low, high = np.array([np.min(low)]), np.array([np.max(high)])
+    low, high = np.ravel(low), np.ravel(high)
+    magnitude = np.maximum(np.abs(low), np.abs(high)).astype(dtype)
+    levels = (high - low) / np.spacing(magnitude).astype(np.float64)
+    coarse = np.flatnonzero((high > low) & (levels < _MIN_LEVELS))
+    if coarse.size:
+        j = int(coarse[0])
+        where = "its values" if is_image else f"feature {j}"
+        warn(
+            f"{where.capitalize()} of {name} span [{low[j]:.6g}, {high[j]:.6g}], only "
+            f"{levels[j]:.0f} steps of {dtype} resolution at that magnitude: the values "
+            f"were rounded before they reached the package. Pass {name} as float64, or "
+            "subtract its offset before the cast to float32.",
+            InputRangeWarning,
+        )
 
 
 def check_scoring_values(X, transform, name="X"):
@@ -270,11 +351,11 @@ def check_scoring_input(estimator, X, name="X"):
     """
     check_is_fitted(estimator)
     transform = estimator.input_transform_
-    # For images, name both shapes before validate_data's terser
-    # n_features message (which would not notice a changed H or W).
-    if len(estimator.input_shape_) > 1 and len(getattr(X, "shape", ())) > 2:
-        transform.check_shape(X, type(estimator).__name__)
     X = check_numeric_input(X, name)
+    # For images, say what shape is expected in image terms before
+    # validate_data's n_features message (which compares X.shape[1] only).
+    if transform.is_image and len(getattr(X, "shape", ())) >= 2:
+        transform.check_shape(X, type(estimator).__name__)
     X = validate_data(estimator, X, allow_nd=True, dtype="numeric", reset=False)
     transform.check_shape(X, type(estimator).__name__)
     check_scoring_values(X, transform, name)

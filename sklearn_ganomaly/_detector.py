@@ -207,7 +207,10 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
     input_shape_ : tuple of int
         Shape of one training sample, as given.
     n_features_in_ : int
-        ``X.shape[1]`` of the training data.
+        ``X.shape[1]`` of the training data, as scikit-learn records it for
+        any input: the number of features of a table, or the first axis of an
+        image sample (H for ``(n, H, W)`` images); ``input_shape_`` holds the
+        whole sample shape.
     latent_dim_ : int
         The latent size used.
     score_method_ : str

@@ -70,11 +70,23 @@ class InputTransform:
     def check_shape(self, X, estimator_name):
         """Raise a ValueError naming both shapes if ``X`` does not match."""
         received = tuple(np.shape(X)[1:])
-        if received != self.sample_shape:
-            raise ValueError(
-                f"X has samples of shape {received}, but {estimator_name} was "
-                f"fitted on samples of shape {self.sample_shape}."
-            )
+        if received == self.sample_shape:
+            return
+        expected = f"samples of shape {self.sample_shape}"
+        if self.is_image:
+            channels, height, width = self.network_shape
+            image = f"{height}x{width}-pixel images of {channels} channel(s)"
+            if len(self.sample_shape) == 1:
+                expected = f"{image} as flat rows of {self.sample_shape[0]} pixels ({expected})"
+            else:
+                layout = {
+                    2: "(n, H, W)",
+                    3: "(n, H, W, C)" if self.channels_last else "(n, C, H, W)",
+                }
+                expected = f"{image}, laid out {layout[len(self.sample_shape)]}: {expected}"
+        raise ValueError(
+            f"X has samples of shape {received}, but {estimator_name} was fitted on {expected}."
+        )
 
     def to_network(self, batch, device, dtype=torch.float32, channels_last=False):
         """Map a numpy batch in the caller's layout to a network tensor.

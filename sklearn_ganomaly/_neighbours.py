@@ -12,6 +12,12 @@ tests compare them to 1e-6 in float64):
 - cosine distance ``1 - <u, v> / (|u| |v|)``, clipped to [0, 2], a zero code
   kept at zero length; Euclidean distance from the expansion
   ``|u|^2 - 2 <u, v> + |v|^2``;
+- the anchored cosine distance: the cosine distance of the codes with one
+  more coordinate, the same for every code (the training codes' median
+  length). A plain cosine ignores a code's length, so a sample mapped far out
+  along the direction of normal codes would look normal; with the anchor, a
+  code much longer or much shorter than the training codes is far from all
+  of them, while codes of the usual length compare almost as by their angle;
 - the local reachability density of a code with neighbours ``o``,
   ``1 / (mean(max(d(x, o), k_distance(o))) + 1e-10)``, and its local outlier
   factor ``mean(lrd(o)) / lrd(x)``.
@@ -27,6 +33,7 @@ __all__ = [
     "DTYPE",
     "LOF_EPSILON",
     "METRICS",
+    "anchor_of",
     "local_outlier_factor",
     "lof_reference_statistics",
     "nearest",
@@ -39,7 +46,7 @@ __all__ = [
 #: scikit-learn's float64 implementations.
 DTYPE = torch.float64
 
-METRICS = ("cosine", "euclidean")
+METRICS = ("anchored_cosine", "cosine", "euclidean")
 
 #: Added to the mean reachability distance, as scikit-learn does, so that a
 #: point among duplicates has a finite density.
@@ -49,17 +56,31 @@ LOF_EPSILON = 1e-10
 CHUNK = 2048
 
 
-def prepare(codes, metric):
-    """Codes as the distance computation wants them: unit rows for the cosine."""
-    if metric == "cosine":
+def prepare(codes, metric, anchor=None):
+    """Codes as the distance computation wants them.
+
+    Unit rows for the cosine; for the anchored cosine, unit rows of the codes
+    with ``anchor`` appended as a last coordinate (see :func:`anchor_of`).
+    """
+    if metric == "anchored_cosine":
+        column = torch.full_like(codes[:, :1], float(anchor))
+        codes = torch.cat([codes, column], dim=1)
+    if metric in ("cosine", "anchored_cosine"):
         norm = torch.linalg.vector_norm(codes, dim=1, keepdim=True)
         return codes / torch.where(norm > 0, norm, torch.ones_like(norm))
     return codes
 
 
+def anchor_of(references):
+    """The anchored cosine's extra coordinate: the references' median length (1 if zero)."""
+    # quantile, not median: torch's median of an even count is the lower middle value.
+    length = float(torch.quantile(torch.linalg.vector_norm(references, dim=1), 0.5))
+    return length if length > 0 else 1.0
+
+
 def _distances(query, references, metric):
     """Distances of prepared query rows to prepared reference rows."""
-    if metric == "cosine":
+    if metric in ("cosine", "anchored_cosine"):
         return torch.clamp(1.0 - query @ references.T, min=0.0, max=2.0)
     squared = (
         (query * query).sum(dim=1, keepdim=True)

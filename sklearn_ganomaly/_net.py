@@ -46,6 +46,9 @@ __all__ = [
     "TrainingRows",
 ]
 
+#: Loss weights that sum to more than this overflow float32 losses.
+_LARGE_LOSS_WEIGHTS = 1e6
+
 #: Mean discriminator loss of an epoch below which the discriminator is re-initialised.
 DISCRIMINATOR_COLLAPSE = 1e-5
 
@@ -317,11 +320,21 @@ class GANomalyNet(NeuralNet):
         if not all(math.isfinite(v) for v in means.values()):
             raise TrainingDivergedError(
                 f"The {prefix} loss became non-finite in epoch "
-                f"{len(self.history)} ({means}). Lower learning_rate or check "
-                "the input for extreme values."
+                f"{len(self.history)} ({means}). {self._divergence_advice()}"
             )
         if training and means.get("loss_d", 1.0) < DISCRIMINATOR_COLLAPSE:
             self.reinitialize_discriminator()
+
+    def _divergence_advice(self):
+        weights = {k: getattr(self.criterion_, k) for k in ("w_adv", "w_con", "w_enc")}
+        if sum(abs(w) for w in weights.values()) > _LARGE_LOSS_WEIGHTS:
+            listed = ", ".join(f"{k}={v:g}" for k, v in weights.items())
+            return (
+                f"The loss weights ({listed}) are so large that the loss overflows; "
+                "scale them down together (their ratios are what matter), or lower "
+                "learning_rate by as much."
+            )
+        return "Lower learning_rate or check the input for extreme values."
 
     def notify(self, method_name, **cb_kwargs):
         # Record the hook a KeyboardInterrupt came through: a callback that

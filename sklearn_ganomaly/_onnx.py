@@ -16,6 +16,7 @@ import contextlib
 import copy
 import json
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -69,6 +70,8 @@ def export_onnx(detector, path, *, latent_distance=False, opset_version=OPSET):
     ValueError
         For a score method that the registry marks as not exportable.
     """
+    if not os.fspath(path):
+        raise ValueError("export_onnx needs a file path; got an empty one.")
     if not SCORE_METHODS[detector.score_method_].exportable:
         raise ValueError(
             f"export_onnx cannot export score_method={detector.score_method_!r}; refit "

@@ -333,6 +333,7 @@ def _readout(metadata, tensors, score_method):
             references,
             np.arange(len(references)),
             standardise=True,
+            metric="cosine",
         )
     readout.score = score
     return readout

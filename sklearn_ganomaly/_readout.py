@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ._neighbours import local_outlier_factor, lof_reference_statistics, nearest, prepare
+from ._neighbours import (
+    anchor_of,
+    local_outlier_factor,
+    lof_reference_statistics,
+    nearest,
+    prepare,
+)
 from ._scores import SCORE_METHODS, Component
 
 __all__ = [
@@ -88,6 +94,8 @@ class ReadOut:
     lof_statistics : dict of int to (ndarray, ndarray)
         For each LOF component (by position): the references' k-distances
         and local reachability densities.
+    anchors : dict of str to float
+        The anchored cosine's extra coordinate, when a component uses it.
     """
 
     method: str
@@ -96,6 +104,7 @@ class ReadOut:
     score: RobustScale = field(default_factory=RobustScale)
     references: np.ndarray | None = None
     lof_statistics: dict = field(default_factory=dict)
+    anchors: dict = field(default_factory=dict)
 
     def to_saved(self):
         """``(metadata, tensors)``: JSON values and float64 tensors for a model file."""
@@ -111,6 +120,7 @@ class ReadOut:
                 }
                 for c, s in zip(self.components, self.scales, strict=True)
             ],
+            "anchors": dict(self.anchors),
         }
         tensors = {}
         for position, (k_distance, density) in self.lof_statistics.items():
@@ -131,7 +141,10 @@ class ReadOut:
                     tensors[f"{prefix}.k_distance"].cpu().numpy(),
                     tensors[f"{prefix}.density"].cpu().numpy(),
                 )
-        return cls(metadata["method"], tuple(components), scales, score, references, statistics)
+        anchors = {k: float(v) for k, v in metadata.get("anchors", {}).items()}
+        return cls(
+            metadata["method"], tuple(components), scales, score, references, statistics, anchors
+        )
 
 
 def reference_subset(n_samples, seed, limit=None):
@@ -146,9 +159,9 @@ def reference_subset(n_samples, seed, limit=None):
     return np.sort(np.random.default_rng(seed).choice(n_samples, limit, replace=False))
 
 
-def _leave_one_out(references, metric, k):
+def _leave_one_out(references, metric, k, anchor):
     """Each reference's k nearest other references, batch by batch."""
-    prepared = prepare(references, metric)
+    prepared = prepare(references, metric, anchor)
     parts = [
         nearest(prepared[s : s + _FIT_BATCH], prepared, k, metric, self_offset=s)
         for s in range(0, len(prepared), _FIT_BATCH)
@@ -157,7 +170,13 @@ def _leave_one_out(references, metric, k):
 
 
 def fit_components(
-    method, n_neighbors, latent, references=None, reference_index=None, standardise=None
+    method,
+    n_neighbors,
+    latent,
+    references=None,
+    reference_index=None,
+    standardise=None,
+    metric=None,
 ):
     """Fit a score method's components on the training data.
 
@@ -176,6 +195,9 @@ def fit_components(
     standardise : bool or None
         Turn each component into a robust z-score; None does when there are
         several components (files of format 1 did for every neighbour score).
+    metric : str or None
+        Compare codes with this metric instead of the registry's (files of
+        format 1 used the plain cosine).
 
     Returns
     -------
@@ -189,7 +211,9 @@ def fit_components(
     spec = SCORE_METHODS[method]
     m = 0 if references is None else len(references)
     components = tuple(
-        c if c.kind == "latent" else Component(c.kind, c.metric, max(1, min(c.n_neighbors, m - 1)))
+        c
+        if c.kind == "latent"
+        else Component(c.kind, metric or c.metric, max(1, min(c.n_neighbors, m - 1)))
         for c in spec.resolved_components(n_neighbors)
     )
     readout = ReadOut(method, components, [], references=references)
@@ -205,7 +229,12 @@ def fit_components(
         if component.kind == "latent":
             part = latent
         else:
-            distances, indices = _leave_one_out(codes, component.metric, component.n_neighbors)
+            if component.metric == "anchored_cosine":
+                readout.anchors.setdefault(component.metric, anchor_of(codes))
+            anchor = readout.anchors.get(component.metric)
+            distances, indices = _leave_one_out(
+                codes, component.metric, component.n_neighbors, anchor
+            )
             if component.kind == "knn":
                 part = distances[:, -1]
             else:

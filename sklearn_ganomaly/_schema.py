@@ -89,11 +89,16 @@ def _check_layout(metadata, params):
     network_shape = _shape(spec.get("network_shape"), "input_transform.network_shape", (1, 3))
     if not isinstance(spec.get("channels_last"), bool):
         _fail("input_transform.channels_last", "must be true or false")
-    image_shape = params.get("image_shape")
+    if "network" in metadata:
+        # The layout the networks were fitted with; params.image_shape may
+        # have been changed since, as set_params allows.
+        image_shape, source = (network_shape if len(network_shape) == 3 else None), "network"
+    else:
+        image_shape, source = params.get("image_shape"), "params.image_shape"
     try:
         expected = image_layout(sample_shape, image_shape)
     except ValueError as error:
-        _fail("input_transform.sample_shape", f"does not fit params.image_shape ({error})")
+        _fail("input_transform.sample_shape", f"does not fit {source} ({error})")
     if expected != (network_shape, spec["channels_last"]):
         _fail(
             "input_transform.network_shape",
@@ -237,6 +242,12 @@ def _check_readout(metadata, tensors, params, network_shape, latent_dim):
             continue
         if entry.get("metric") not in METRICS:
             _fail(f"{field}.metric", f"must be one of {list(METRICS)}")
+        if entry["metric"] == "anchored_cosine":
+            anchors = readout.get("anchors")
+            anchor = anchors.get("anchored_cosine") if isinstance(anchors, dict) else None
+            valid = isinstance(anchor, Real) and not isinstance(anchor, bool)
+            if not (valid and math.isfinite(anchor) and anchor > 0):
+                _fail("readout.anchors.anchored_cosine", "must be a finite positive number")
         if n_references is None:
             n_references = _check_references(tensors, latent_dim, 2, "for neighbour scores")
         k = entry.get("n_neighbors")

@@ -82,7 +82,7 @@ class ScoreMethod:
 
     @property
     def min_latent_dim(self):
-        """Smallest code size the score can read (a cosine needs two numbers)."""
+        """Smallest code size the score can read (a plain cosine needs two numbers)."""
         return 2 if any(c.metric == "cosine" for c in self.components) else 1
 
     def resolved_components(self, n_neighbors):
@@ -96,8 +96,11 @@ class ScoreMethod:
 
 
 _LATENT = Component("latent")
-_KNN_COSINE = Component("knn", "cosine")
-_LOF_COSINE = Component("lof", "cosine", 10)
+# The anchored cosine compares codes by their angle and sees their length
+# (see _neighbours): a sample mapped far out along the direction of normal
+# codes is not normal.
+_KNN_COSINE = Component("knn", "anchored_cosine")
+_LOF_COSINE = Component("lof", "anchored_cosine", 10)
 
 SCORE_METHODS = {
     method.name: method
@@ -111,13 +114,14 @@ SCORE_METHODS = {
         ScoreMethod(
             "latent_knn",
             (_KNN_COSINE,),
-            "cosine distance of the code z to its n_neighbors-th nearest training code",
-            "the cosine distance of the code to its n_neighbors-th nearest training code",
+            "anchored cosine distance of the code z to its n_neighbors-th nearest training code",
+            "the anchored cosine distance of the code to its n_neighbors-th nearest training code",
         ),
         ScoreMethod(
             "latent_lof",
             (_LOF_COSINE,),
-            "local outlier factor of the code z among the training codes (cosine, 10 neighbours)",
+            "local outlier factor of the code z among the training codes (anchored cosine, "
+            "10 neighbours)",
             "the local outlier factor of the code among the training codes",
         ),
         ScoreMethod(

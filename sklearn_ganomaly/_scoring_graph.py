@@ -80,13 +80,16 @@ class ScoringGraph(nn.Module):
         self.score_center = readout.score.center if readout else 0.0
         self.score_scale = readout.score.scale if readout else 1.0
         self.neighbours = {}  # metric -> largest k any component needs
+        self.anchors = {}  # metric -> the anchored cosine's extra coordinate
         for component in self.components:
             if component.kind != "latent":
                 k = max(self.neighbours.get(component.metric, 0), component.n_neighbors)
                 self.neighbours[component.metric] = k
         for metric in self.neighbours:
             references = _tensor(readout.references, NEIGHBOUR_DTYPE, device)
-            self.register_buffer(f"references_{metric}", prepare(references, metric))
+            self.anchors[metric] = readout.anchors.get(metric)
+            prepared = prepare(references, metric, self.anchors[metric])
+            self.register_buffer(f"references_{metric}", prepared)
         for position, (k_distance, density) in (readout.lof_statistics if readout else {}).items():
             self.register_buffer(
                 f"k_distance_{position}", _tensor(k_distance, NEIGHBOUR_DTYPE, device)
@@ -113,7 +116,10 @@ class ScoringGraph(nn.Module):
         codes = z.to(NEIGHBOUR_DTYPE)
         neighbours = {
             metric: nearest(
-                prepare(codes, metric), getattr(self, f"references_{metric}"), k, metric
+                prepare(codes, metric, self.anchors[metric]),
+                getattr(self, f"references_{metric}"),
+                k,
+                metric,
             )
             for metric, k in self.neighbours.items()
         }

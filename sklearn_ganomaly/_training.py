@@ -239,6 +239,9 @@ def prepare_continuation(net, plan, n_train, seed):
     net.set_params(
         callbacks=_callbacks(plan, max_epochs), max_epochs=max_epochs, batch_size=plan.batch_size
     )
+    # skorch's set_params initialises the callbacks before it stores the new
+    # list: initialise them again from it.
+    net.initialize_callbacks()
     net.verbose = plan.verbose
     return net
 
@@ -255,6 +258,8 @@ def train(net, plan, X, train_index, valid_index, transform):
             channels_last=plan.channels_last_layout,
         ),
     )
+    if not len(valid_index):
+        _check_no_validation_needed(net, plan)
     best = dict(net.callbacks_)["best_epoch"]
     try:
         # Not fit: it would re-initialise the net, and warm starts continue it.
@@ -275,6 +280,24 @@ def train(net, plan, X, train_index, valid_index, transform):
     _warn_if_exploded(net, plan, best_epoch)
     _warn_if_undertrained(net, plan, len(train_index))
     return best_epoch
+
+
+def _check_no_validation_needed(net, plan):
+    """Refuse user callbacks that read validation results when no rows are held out."""
+    from skorch.callbacks import EpochScoring
+
+    for name, callback in net.callbacks_:
+        monitor = getattr(callback, "monitor", None)
+        reads = isinstance(monitor, str) and monitor.startswith("valid")
+        if isinstance(callback, EpochScoring) and not callback.on_train:
+            monitor, reads = f"the scoring {callback.name!r} of validation rows", True
+        if reads:
+            raise ValueError(
+                f"The callback {name!r} ({type(callback).__name__}) reads {monitor!r}, which "
+                "needs held-out validation rows, but none are held out "
+                f"(validation_fraction={plan.validation_fraction}); raise validation_fraction "
+                "or have it monitor the training loss ('train_loss')."
+            )
 
 
 def _finish_interrupted(net, best_epoch):

@@ -3,7 +3,7 @@
 A fixed ``stacklevel`` counts frames, and a decorator or another public
 method in between makes it point inside the package. :func:`warn` instead
 walks up the stack past every frame of this package (and of the wrappers
-that scikit-learn puts around ``fit``) and attributes the warning to the
+that scikit-learn and PyOD put around its methods) and attributes the warning to the
 first frame beyond them: the line of the user's code that called the
 package.
 """
@@ -21,8 +21,15 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def _wrapper_files():
     # scikit-learn's base module wraps fit (parameter validation) and holds
-    # the mixins' fit_predict; functools and contextlib hold decorators.
-    modules = (functools, contextlib, sys.modules.get("sklearn.base"))
+    # the mixins' fit_predict; PyOD's base class implements predict and
+    # predict_proba on the adapter's decision_function; functools and
+    # contextlib hold decorators.
+    modules = (
+        functools,
+        contextlib,
+        sys.modules.get("sklearn.base"),
+        sys.modules.get("pyod.models.base"),
+    )
     return {os.path.abspath(m.__file__) for m in modules if getattr(m, "__file__", None)}
 
 

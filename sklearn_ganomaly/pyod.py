@@ -130,12 +130,13 @@ class GANomaly(CallbackParamsMixin, BaseDetector):
             self.detector_.set_params(**params).fit(X)
         else:
             self.detector_ = self._make_detector().fit(X)
-        return self._finish_fit(y)
+        return self._finish_fit()
 
-    def _finish_fit(self, y):
+    def _finish_fit(self):
         # Leave-one-out for neighbour scores: a training row is never its own neighbour.
         self.decision_scores_ = self.detector_.train_anomaly_scores_
-        pyod_finish_fit(self, y)
+        # y is ignored, as documented: PyOD would check it as class labels.
+        pyod_finish_fit(self, None)
         return self
 
     def train_more(self, X: ArrayLike, epochs: int | None = None) -> "GANomaly":
@@ -175,7 +176,7 @@ class GANomaly(CallbackParamsMixin, BaseDetector):
             detector.set_params(**more).fit(X)
         finally:
             detector.set_params(**{k: saved[k] for k in more})
-        return self._finish_fit(None)
+        return self._finish_fit()
 
     def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Anomaly scores of ``X``: higher = more abnormal.
@@ -216,8 +217,22 @@ class GANomaly(CallbackParamsMixin, BaseDetector):
         proba : ndarray of shape (n_samples, 2)
             Columns: probability of inlier, of outlier; rows sum to 1.
         """
-        # PyOD's implementation reads X.shape: accept lists too.
-        return super().predict_proba(np.asarray(X), method, return_confidence)
+        # PyOD's implementation reads X.shape: accept lists too, and keep a
+        # DataFrame's column names, which the estimator checks.
+        X = X if hasattr(X, "shape") else np.asarray(X)
+        return super().predict_proba(X, method, return_confidence)
+
+    @property
+    def n_features_in_(self) -> int:
+        """Number of features seen at fit (see ``GANomalyDetector``)."""
+        check_is_fitted(self, ["detector_"])
+        return self.detector_.n_features_in_
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """Column names seen at fit, when ``X`` was a DataFrame with string column names."""
+        check_is_fitted(self, ["detector_"])
+        return self.detector_.feature_names_in_
 
 
 # get_params, clone, set_params and help() read the parameters off this

@@ -53,11 +53,18 @@ def test_neighbour_scores_do_not_depend_on_the_batch(fitted, normal_and_test, sc
     np.testing.assert_allclose(alone, together, rtol=1e-9, atol=1e-9)
 
 
+def _anchored(codes, anchor):
+    """Codes with the anchored cosine's extra coordinate, for scikit-learn's cosine."""
+    return np.c_[codes, np.full(len(codes), anchor)]
+
+
 def test_knn_score_is_distance_to_nearest_training_code(fitted, normal_and_test):
     model = fitted["latent_knn"]
     X_train, X_test, _ = normal_and_test
-    index = NearestNeighbors(n_neighbors=1, metric="cosine").fit(model.encode(X_train))
-    distance = index.kneighbors(model.encode(X_test[:20]))[0][:, 0]
+    anchor = model.readout_.anchors["anchored_cosine"]
+    index = NearestNeighbors(n_neighbors=1, metric="cosine")
+    index.fit(_anchored(model.encode(X_train), anchor))
+    distance = index.kneighbors(_anchored(model.encode(X_test[:20]), anchor))[0][:, 0]
     # The score is the distance up to the robust normalisation: an increasing affine map.
     slope, intercept = np.polyfit(distance, model.anomaly_score(X_test[:20]), 1)
     assert slope > 0
@@ -72,7 +79,7 @@ def test_training_scores_are_leave_one_out(fitted, normal_and_test):
     # Scored as new data, a training row is its own nearest neighbour ...
     assert np.median(model.anomaly_score(X_train)) < np.median(model.train_anomaly_scores_)
     # ... so the statistics come from leave-one-out distances, which are positive.
-    codes = model.encode(X_train)
+    codes = _anchored(model.encode(X_train), model.readout_.anchors["anchored_cosine"])
     loo = NearestNeighbors(n_neighbors=2, metric="cosine").fit(codes).kneighbors(codes)[0][:, 1]
     assert np.all(loo > 0)
     slope, intercept = np.polyfit(loo, model.train_anomaly_scores_, 1)

@@ -19,16 +19,23 @@ from sklearn_ganomaly._scoring_graph import run_batches, scoring_graph
 TINY = dict(width=8, latent_dim=6, n_epochs=2, batch_size=32, random_state=0, device="cpu")
 
 
-def _sklearn_component(component, references, codes):
-    """(leave-one-out training scores of the references, scores of new codes)."""
-    k = component.n_neighbors
+def _sklearn_component(component, references, codes, anchor=None):
+    """(leave-one-out training scores of the references, scores of new codes).
+
+    The anchored cosine is scikit-learn's cosine of the codes with the anchor
+    appended as one more coordinate.
+    """
+    k, metric = component.n_neighbors, component.metric
+    if metric == "anchored_cosine":
+        references = np.c_[references, np.full(len(references), anchor)]
+        codes = np.c_[codes, np.full(len(codes), anchor)]
+        metric = "cosine"
     if component.kind == "knn":
-        index = NearestNeighbors(n_neighbors=k, metric=component.metric, algorithm="brute")
+        index = NearestNeighbors(n_neighbors=k, metric=metric, algorithm="brute")
         index.fit(references)
         return index.kneighbors()[0][:, -1], index.kneighbors(codes)[0][:, -1]
-    lof = LocalOutlierFactor(
-        n_neighbors=k, metric=component.metric, algorithm="brute", novelty=True
-    ).fit(references)
+    lof = LocalOutlierFactor(n_neighbors=k, metric=metric, algorithm="brute", novelty=True)
+    lof.fit(references)
     return -lof.negative_outlier_factor_, -lof.score_samples(codes)
 
 
@@ -57,7 +64,8 @@ def test_the_graph_equals_scikit_learn_in_float64(data, method):
             part = out["latent"]
         else:
             references = readout.references.astype(np.float64)
-            _, part = _sklearn_component(component, references, out["z"])
+            anchor = readout.anchors.get(component.metric)
+            _, part = _sklearn_component(component, references, out["z"], anchor)
         expected += scale(part)
     expected = readout.score(expected)
     np.testing.assert_allclose(out["score"], expected, rtol=1e-6, atol=1e-6)
@@ -74,8 +82,13 @@ def test_training_statistics_are_scikit_learns_leave_one_out(method):
         if component.kind == "latent":
             part = latent
         else:
+            anchor = np.median(np.linalg.norm(references.astype(np.float64), axis=1))
+            assert readout.anchors.get(component.metric, anchor) == pytest.approx(anchor)
             part, _ = _sklearn_component(
-                component, references.astype(np.float64), references[:1].astype(np.float64)
+                component,
+                references.astype(np.float64),
+                references[:1].astype(np.float64),
+                anchor,
             )
         reference = RobustScale.fit(part) if len(readout.components) > 1 else RobustScale()
         np.testing.assert_allclose(
@@ -85,11 +98,11 @@ def test_training_statistics_are_scikit_learns_leave_one_out(method):
     np.testing.assert_allclose(raw, expected, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+@pytest.mark.parametrize("metric", ["anchored_cosine", "cosine", "euclidean"])
 def test_neighbours_do_not_depend_on_the_chunk_size(metric):
     rng = np.random.RandomState(1)
-    references = prepare(torch.as_tensor(rng.normal(size=(50, 4))), metric)
-    query = prepare(torch.as_tensor(rng.normal(size=(9, 4))), metric)
+    references = prepare(torch.as_tensor(rng.normal(size=(50, 4))), metric, 2.0)
+    query = prepare(torch.as_tensor(rng.normal(size=(9, 4))), metric, 2.0)
     whole = nearest(query, references, 5, metric)
     chunked = nearest(query, references, 5, metric, chunk=7)
     torch.testing.assert_close(whole[0], chunked[0])
