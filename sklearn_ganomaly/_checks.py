@@ -1,7 +1,8 @@
-"""Checks of parameters, inputs and scores that keep bad input from giving wrong answers.
+"""Checks of inputs and scores that keep bad input from giving wrong answers.
 
-The estimator calls these at a few points: on its parameters and input
-before training, on every array it scores, and on the scores it labels. Each
+The estimator calls these at a few points: on its input before training, on
+every array it scores, and on the scores it labels (its parameters are
+checked in :mod:`sklearn_ganomaly._estimator_checks`). Each
 check either passes, warns (with a category of
 :mod:`sklearn_ganomaly.exceptions`), or raises a ``ValueError``/``TypeError``
 that names the parameter or the input at fault, so that the error never
@@ -18,31 +19,20 @@ Limits on values (all documented in the user guide's reliability page):
   away from the training data is rejected: the networks would overflow.
 """
 
-import math
-from numbers import Integral
-
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._device import check_device
-from ._version import __version__
 from ._warn import warn
 from .exceptions import InputRangeWarning, NonFiniteScoreWarning
 
 __all__ = [
     "MAX_ABS_VALUE",
-    "MAX_NETWORK_PARAMETERS",
     "MAX_NETWORK_UNITS",
     "MIN_SPREAD",
-    "RESERVED_CALLBACK_NAMES",
-    "check_fit_params",
     "check_fit_values",
-    "check_image_shape",
-    "check_network_size",
     "check_numeric_input",
-    "check_pickle_version",
     "check_sample_shape",
     "check_scoring_input",
     "check_scoring_values",
@@ -58,9 +48,6 @@ MIN_SPREAD = 1e-30
 #: Largest distance from the training data accepted at scoring, in training
 #: spreads: half the pixel range for images, standard deviations for tables.
 MAX_NETWORK_UNITS = 1e8
-#: Most parameters the networks may have (generator and discriminator, about
-#: 8.6 GB of float32 weights and four times that while training).
-MAX_NETWORK_PARAMETERS = 2**31
 #: Warn when scoring images that reach this many training ranges beyond it...
 _FAR_RANGES = 10
 #: ... or whose values span less than this share of the training range.
@@ -68,88 +55,6 @@ _NARROW_SHARE = 0.01
 #: Warn when every value of a feature lies this many training standard
 #: deviations away from the training mean.
 _FAR_DEVIATIONS = 100
-
-
-# ------------------------------------------------------------ parameters
-def check_image_shape(image_shape):
-    if image_shape is None:
-        return
-    valid = len(image_shape) == 3 and all(
-        isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in image_shape
-    )
-    if not valid:
-        raise ValueError(
-            f"image_shape must be (C, H, W), three positive integers; got {image_shape!r}."
-        )
-
-
-def _check_callbacks(callbacks):
-    from skorch.callbacks import Callback
-
-    def is_callback(item):
-        return isinstance(item, Callback) or (
-            isinstance(item, type) and issubclass(item, Callback)
-        )
-
-    named = [e for e in callbacks or () if isinstance(e, tuple) and len(e) == 2]
-    for i, entry in enumerate(callbacks or ()):
-        is_named = isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
-        if not is_callback(entry[1] if is_named else entry):
-            raise TypeError(
-                f"callbacks[{i}] must be a skorch Callback or a (name, Callback) pair; "
-                f"got {entry!r}."
-            )
-        if is_named and _reserved(entry[0], [n for n, _ in named]):
-            raise ValueError(
-                f"callbacks[{i}] is named {entry[0]!r}, a name the package's own callbacks "
-                f"use ({', '.join(RESERVED_CALLBACK_NAMES)}, and <name>_discriminator for "
-                "each LRScheduler); give it another name."
-            )
-
-
-#: Names of the callbacks the package adds to every fit.
-RESERVED_CALLBACK_NAMES = ("best_epoch", "best_losses", "budget", "epoch_timer", "progress")
-
-
-def _reserved(name, names):
-    twin = name.endswith("_discriminator") and name[: -len("_discriminator")] in names
-    return name in RESERVED_CALLBACK_NAMES or twin
-
-
-#: Parameters that take integers, where a bool (an int to Python) is a mistake.
-_INTEGER_PARAMETERS = ("latent_dim", "width", "n_epochs", "batch_size", "n_neighbors")
-
-
-def check_fit_params(estimator):
-    """Check the parameters whose type constraints let wrong values through."""
-    for name in _INTEGER_PARAMETERS:
-        value = getattr(estimator, name)
-        if isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name} must be an integer, not the boolean {value!r}.")
-    check_image_shape(estimator.image_shape)
-    _check_callbacks(estimator.callbacks)
-    check_device(estimator.device)
-
-
-def check_network_size(network_shape, latent_dim, width):
-    """Raise a ValueError before allocating networks over the parameter cap."""
-    from .networks import build_networks
-
-    try:
-        with torch.device("meta"):
-            networks = build_networks(network_shape, latent_dim, width)
-        count = sum(p.numel() for net in networks for p in net.parameters())
-    except (RuntimeError, OverflowError, ValueError):
-        # Sizes so large that torch cannot even describe the layers.
-        count = math.inf
-    if count > MAX_NETWORK_PARAMETERS:
-        size = "x".join(str(s) for s in network_shape)
-        raise ValueError(
-            f"The networks for samples of shape ({size}) with width={width} and "
-            f"latent_dim={latent_dim} would have {count:.3g} parameters "
-            f"({4 * count / 1e9:.3g} GB of weights), over the cap of "
-            f"{MAX_NETWORK_PARAMETERS:.3g}: lower width or latent_dim, or use smaller images."
-        )
 
 
 # ----------------------------------------------------------------- input
@@ -234,8 +139,8 @@ def check_numeric_input(X, name="X"):
         return _as_float(X, name)
     if dtype.kind == "c":
         raise ValueError(
-            f"{name} holds complex numbers; pass their real and imaginary parts (or "
-            "magnitudes) as real features."
+            f"Complex data not supported: {name} holds complex numbers; pass their real "
+            "and imaginary parts (or magnitudes) as real features."
         )
     if dtype.kind == "f" and dtype.itemsize > 8:
         # Extended precision (np.longdouble): the networks compute in float32
@@ -482,28 +387,4 @@ def check_training_scores(scores, X, name="X"):
         f"The fitted detector gives {counts.max()} of its {len(scores)} training samples the "
         f"same score: {cause}.",
         ConvergenceWarning,
-    )
-
-
-# ---------------------------------------------------------------- pickles
-def check_pickle_version(estimator_name, pickled_version):
-    """Raise a ValueError when unpickling what another package version pickled.
-
-    A pickle restores attributes, not behaviour: an estimator from another
-    version may lack parameters or attributes this code relies on and fail
-    later, deep inside scoring. The safe model format (``save`` and
-    :func:`sklearn_ganomaly.load`) is the way to move models across versions.
-    """
-    if pickled_version == __version__:
-        return
-    written = (
-        f"sklearn-ganomaly {pickled_version}"
-        if pickled_version
-        else "an earlier sklearn-ganomaly (one whose pickles carry no version)"
-    )
-    raise ValueError(
-        f"This {estimator_name} was pickled by {written}, and this is sklearn-ganomaly "
-        f"{__version__}: a pickle only loads in the version that wrote it. Load it there "
-        "and move it with its save() method and sklearn_ganomaly.load, which read across "
-        "versions."
     )

@@ -14,11 +14,8 @@ from skorch.history import History
 
 from ._callback_params import CallbackParamsMixin
 from ._checks import (
-    check_fit_params,
     check_fit_values,
-    check_network_size,
     check_numeric_input,
-    check_pickle_version,
     check_sample_shape,
     check_scoring_input,
     check_training_scores,
@@ -26,6 +23,7 @@ from ._checks import (
 )
 from ._compat import Interval, StrOptions, fit_context
 from ._device import check_device, resolve_device
+from ._estimator_checks import check_fit_params, check_network_size, check_pickle_version
 from ._inputs import fit_input_transform
 from ._persistence import inconsistent_model, read_model, save_detector
 from ._scores import SCORE_METHODS, resolve_score_method

@@ -15,8 +15,8 @@ from numbers import Integral, Real
 
 import torch
 
-from ._checks import check_image_shape
 from ._compat import validate_params
+from ._estimator_checks import check_image_shape
 from ._inputs import image_layout
 from ._neighbours import METRICS
 from ._scores import COMPONENT_KINDS, SCORE_METHODS, resolve_score_method

@@ -14,15 +14,10 @@ overwrites a good one; an output may not name one of the command's inputs.
 """
 
 import argparse
-import contextlib
-import csv
 import io
-import os
-import re
 import sys
 import warnings
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +25,26 @@ import torch
 
 from . import GANomalyDetector, __version__, load, plotting
 from ._argtypes import bounded_int, contamination, finite_float, positive_int_or_auto
-from ._checks import check_network_size
+from ._cli_messages import PROG, TRAIN_FLAGS, as_flags, one_line, one_line_warnings, written_before
+from ._cli_outputs import (
+    UserError,
+    check_folder_outside,
+    check_names,
+    check_not_input,
+    check_output,
+    csv_bytes,
+    is_regular_output,
+    noting,
+    reason,
+    write_output,
+)
 from ._device import check_device
-from ._files import check_writable, is_stream, write_bytes_atomic
+from ._estimator_checks import check_network_size
 from ._scores import SCORE_METHODS
 from .benchmark import add_subcommand as add_benchmark
+from .benchmark import add_tables_subcommand as add_benchmark_tables
 from .datasets import load_image_folder
-from .datasets._image_folder import IMAGE_EXTENSIONS, parse_size
+from .datasets._image_folder import parse_size
 from .exceptions import NonFiniteScoreWarning, TrainingInterruptedWarning
 from .networks import build_networks
 
@@ -45,16 +53,10 @@ _DEFAULTS = GANomalyDetector().get_params()
 
 __all__ = ["build_parser", "main"]
 
-PROG = "sklearn-ganomaly"
-
 
 #: Caps on the report's figures, which grow with k and with the square of dpi.
 MAX_K = 100
 MAX_DPI = 600
-
-
-class UserError(Exception):
-    """A mistake in the command's input, reported as one line without traceback."""
 
 
 # ----------------------------------------------------------------- helpers
@@ -134,125 +136,6 @@ def _scores(detector, X, paths, threshold):
     return scores, flagged, threshold
 
 
-#: Spreadsheets read a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(value):
-    """A text cell escaped against spreadsheet formula injection (a leading ')."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
-def _check_names(paths):
-    """Fail, naming the file, on a path that a UTF-8 CSV or a report cannot hold."""
-    for path in paths:
-        try:
-            path.encode("utf-8")
-        except UnicodeEncodeError:
-            # The bytes the file system holds, with the undecodable ones escaped.
-            shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-            raise UserError(
-                f"The file name {shown} is not valid UTF-8 and cannot be written to the "
-                "output; rename the file."
-            ) from None
-
-
-def _csv_bytes(paths, scores, flagged):
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(["path", "anomaly_score", "is_anomaly"])
-    for path, score, flag in zip(paths, scores, flagged, strict=True):
-        writer.writerow([_csv_text(path), repr(float(score)), int(flag)])
-    return text.getvalue().encode("utf-8")
-
-
-def _write_output(out, data, written):
-    """Write ``data`` to ``out`` atomically (``-`` is stdout); note it in ``written``."""
-    if str(out) == "-":
-        sys.stdout.write(data.decode("utf-8"))
-        return
-    try:
-        with _noting(out, written):
-            write_bytes_atomic(out, data)
-    except (OSError, ValueError) as error:
-        raise UserError(f"Cannot write {out}: {_reason(error)}") from None
-
-
-def _identity(path):
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size
-
-
-@contextlib.contextmanager
-def _noting(out, written):
-    """Add ``out`` to ``written`` once the write is in place, even if Ctrl-C follows at once.
-
-    A file written is renamed into place, so a new one has a new identity:
-    an interrupt that lands after the rename still finds the output written.
-    """
-    before = _identity(out)
-    try:
-        yield
-    except BaseException:
-        if _identity(out) != before:
-            written.append(str(out))
-        raise
-    written.append(str(out))
-
-
-def _reason(error):
-    return (error.strerror if isinstance(error, OSError) else None) or str(error)
-
-
-def _check_output(path, *, size=0):
-    """Fail now, in one line, if ``path`` cannot be written later (``size`` bytes free)."""
-    if str(path) == "-":
-        return
-    try:
-        check_writable(path, size=size)
-    except (OSError, ValueError) as error:
-        raise UserError(f"Cannot write {path}: {_reason(error)}") from None
-
-
-def _is_regular_output(path):
-    """Whether ``path`` is a file of its own (not ``-``, a device, a FIFO, /dev/stdout)."""
-    return str(path) != "-" and not is_stream(path)
-
-
-def _same_file(a, b):
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet)
-        return Path(a).resolve() == Path(b).resolve()
-
-
-def _inside(path, folder):
-    """Whether ``path`` is ``folder`` or lies under it, links resolved."""
-    path, folder = Path(path).resolve(), Path(folder).resolve()
-    return path == folder or folder in path.parents
-
-
-def _check_not_input(option, out, *, model=None, folder=None):
-    """Refuse an output that would overwrite an input, or join the images read.
-
-    ``out`` may not be the model file, and a file named like an image may
-    not be written under the image folder: it would replace one of the
-    images, or be read as one by the next run.
-    """
-    if str(out) == "-" or not _is_regular_output(out):
-        return
-    if model is not None and _same_file(out, model):
-        raise UserError(f"{option} {out} is the model file read by --model; choose another path.")
-    if folder is not None and _inside(out, folder) and str(out).lower().endswith(IMAGE_EXTENSIONS):
-        raise UserError(
-            f"{option} {out} is an image file under the input folder {folder}: it would "
-            "replace one of the images or be read as one; choose a path outside it."
-        )
-
-
 # ------------------------------------------------------------- subcommands
 def _check_device(device):
     try:
@@ -294,10 +177,10 @@ def _fit(detector, images):
 
 def _save(detector, out, written):
     try:
-        with _noting(out, written):
+        with noting(out, written):
             return detector.save(out)
     except (OSError, ValueError) as error:
-        raise UserError(f"Cannot write {out}: {_reason(error)}") from None
+        raise UserError(f"Cannot write {out}: {reason(error)}") from None
 
 
 def _model_file_bytes(images, args):
@@ -312,15 +195,15 @@ def _model_file_bytes(images, args):
 
 
 def _train(args):
-    _check_not_input("--out", args.out, folder=args.normal_dir)
+    check_not_input("--out", args.out, folder=args.normal_dir)
     _check_device(args.device)
-    _check_output(args.out)
+    check_output(args.out)
     _check_network(args)
     images, paths = _load_images(args.normal_dir, size=args.size, mode=args.mode)
     if len(images) < 2:
         raise UserError(f"Training needs at least 2 images; {args.normal_dir} has {len(images)}.")
     # Before training: a full disk found after an hour of it loses the hour.
-    _check_output(args.out, size=_model_file_bytes(images, args))
+    check_output(args.out, size=_model_file_bytes(images, args))
     print(
         f"Training on {len(images)} images of {images.shape[2]}x{images.shape[1]} "
         f"({args.mode}) from {args.normal_dir}",
@@ -369,19 +252,19 @@ def _scores_with_progress(detector, X, paths, args):
 
 
 def _score(args):
-    _check_not_input("--csv", args.csv, model=args.model, folder=args.dir)
-    _check_output(args.csv)
+    check_not_input("--csv", args.csv, model=args.model, folder=args.dir)
+    check_output(args.csv)
     detector = _load_model(args.model)
     X, paths = _images_for_model(args.dir, detector)
-    _check_names(paths)
+    check_names(paths)
     scores, flagged, threshold = _scores_with_progress(detector, X, paths, args)
-    _write_output(args.csv, _csv_bytes(paths, scores, flagged), args.written)
+    write_output(args.csv, csv_bytes(paths, scores, flagged), args.written)
     if str(args.csv) != "-":
         # On stderr when the CSV goes to a stream (/dev/stdout): not into the CSV.
         print(
             f"Scored {len(paths)} images: {int(flagged.sum())} flagged as anomalous "
             f"(anomaly_score > {threshold:.3f}); wrote {args.csv}",
-            file=sys.stdout if _is_regular_output(args.csv) else sys.stderr,
+            file=sys.stdout if is_regular_output(args.csv) else sys.stderr,
         )
     return 0
 
@@ -407,22 +290,17 @@ def _report(args):
     except ImportError as error:
         raise UserError(str(error)) from None
     out = Path(args.out)
-    if _inside(out, args.dir):
-        where = "is" if _same_file(out, args.dir) else "is inside"
-        raise UserError(
-            f"--out {out} {where} the input folder {args.dir}: the report's figures would "
-            "join the images; choose a folder outside it."
-        )
+    check_folder_outside("--out", out, args.dir)
     for name in (*_REPORT_FIGURES, "scores.csv"):
-        _check_not_input("--out", out / name, model=args.model)
+        check_not_input("--out", out / name, model=args.model)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UserError(f"Cannot create {out}: {error.strerror or error}") from None
-    _check_output(out / "scores.csv")
+    check_output(out / "scores.csv")
     detector = _load_model(args.model)
     X, paths = _images_for_model(args.dir, detector)
-    _check_names(paths)
+    check_names(paths)
     scores, flagged, threshold = _scores_with_progress(detector, X, paths, args)
     names = [Path(p).name for p in paths]
     top = np.argsort(-scores, kind="stable")[: args.k]
@@ -441,9 +319,9 @@ def _report(args):
     # Everything is rendered before anything is written: a failure leaves the
     # folder as it was, not a report with some figures new and some old.
     files = {name: _png_bytes(figure, args.dpi) for name, figure in figures.items()}
-    files["scores.csv"] = _csv_bytes(paths, scores, flagged)
+    files["scores.csv"] = csv_bytes(paths, scores, flagged)
     for name, data in files.items():
-        _write_output(out / name, data, args.written)
+        write_output(out / name, data, args.written)
     print(
         f"Wrote {', '.join(figures)} and scores.csv to {out} "
         f"({int(flagged.sum())} of {len(paths)} images flagged)"
@@ -611,6 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_score(subparsers)
     _add_report(subparsers)
     add_benchmark(subparsers)
+    add_benchmark_tables(subparsers)
     return parser
 
 
@@ -634,86 +513,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         args.written = written  # the outputs in place, for the message on Ctrl-C
         flags = getattr(args, "parameter_flags", {})
-        with _one_line_warnings(flags):
+        with one_line_warnings(flags):
             return int(args.handler(args) or 0)
     except (UserError, OSError, ValueError, MemoryError) as error:
         # Input mistakes (also those of extension subcommands) are one line, not
         # a traceback: the message names the file or the value at fault.
-        done = f" ({_written_before(written)})" if written else ""
-        print(f"{PROG}: error: {as_flags(_one_line(error), flags)}{done}", file=sys.stderr)
+        done = f" ({written_before(written)})" if written else ""
+        print(f"{PROG}: error: {as_flags(one_line(error), flags)}{done}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        done = _written_before(written) if written else "no output was written"
+        done = written_before(written) if written else "no output was written"
         print(f"{PROG}: interrupted; {done}", file=sys.stderr)
         return 130
-
-
-def _written_before(written):
-    """What was in place when the run stopped: the truth, whatever the outcome."""
-    return f"{', '.join(written)} had been written before; nothing else was"
-
-
-def _one_line(error):
-    text = str(error) or type(error).__name__
-    return " ".join(text.split())
-
-
-#: The estimator's parameters that ``train``'s flags set, as messages name them.
-TRAIN_FLAGS = {
-    "n_epochs": "--epochs",
-    "score_method": "--score-method",
-    "batch_size": "--batch-size",
-    "learning_rate": "--learning-rate",
-    "latent_dim": "--latent-dim",
-    "width": "--width",
-    "contamination": "--contamination",
-    "device": "--device",
-    "random_state": "--seed",
-    "size": "--size",
-    "mode": "--mode",
-}
-
-
-def as_flags(text, flags):
-    """``text`` with the Python parameters it names written as the command's flags.
-
-    ``n_epochs='auto'`` becomes ``--epochs auto`` and ``raise n_epochs``
-    ``raise --epochs``. A bare name is translated only when it cannot be an
-    English word (it holds an underscore): ``width`` alone stays, ``width=64``
-    becomes ``--width 64``.
-    """
-    for name, flag in flags.items():
-        # Not inside a longer name, a dotted field (params.width) or a path.
-        start = rf"(?<![\w./-]){re.escape(name)}"
-        text = re.sub(rf"{start}={_VALUE}", partial(_flag_and_value, flag), text)
-        if "_" in name:
-            # Nor the start of a path (batch_size/x.png) or a dotted name.
-            text = re.sub(rf"{start}(?![\w=/]|\.\w)", flag, text)
-    return text
-
-
-#: A parameter's value in a message: quoted, or up to a space or punctuation.
-_VALUE = r"""(?:'([^']*)'|"([^"]*)"|([^\s,;:()'"]+))?"""
-
-
-def _flag_and_value(flag, match):
-    return " ".join([flag, *[group for group in match.groups() if group]])
-
-
-@contextlib.contextmanager
-def _one_line_warnings(flags):
-    """Show warnings as ``sklearn-ganomaly: warning: ...`` lines, in the command's words."""
-    original = warnings.showwarning
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        text = as_flags(_one_line(message), flags)
-        print(f"{PROG}: warning: {text}", file=file or sys.stderr)
-
-    warnings.showwarning = show
-    try:
-        yield
-    finally:
-        warnings.showwarning = original
 
 
 if __name__ == "__main__":

@@ -103,12 +103,12 @@ def test_unknown_detector_is_refused(digits_subset):
 @pytest.mark.parametrize("name", benchmark.PYOD_DETECTORS)
 def test_every_listed_pyod_detector_can_be_built(name):
     # Constructing is cheap and catches keyword mismatches with the installed PyOD.
-    detector = benchmark._pyod(name, 0, 64)
+    detector = benchmark.make_pyod_detector(name, 0, 64)
     assert hasattr(detector, "fit") and hasattr(detector, "decision_function")
 
 
 def test_autoencoder_skips_per_pixel_z_scoring():
-    assert benchmark._pyod("AutoEncoder", 0, 64).preprocessing is False
+    assert benchmark.make_pyod_detector("AutoEncoder", 0, 64).preprocessing is False
 
 
 def test_pyod_fits_are_seeded_without_touching_global_generators(digits_subset):
@@ -134,7 +134,6 @@ def test_pyod_fits_are_seeded_without_touching_global_generators(digits_subset):
 def test_paper_configuration_runs_beside_the_defaults(digits_subset, monkeypatch):
     # A small stand-in for PAPER_CONFIG keeps the test fast; the wiring is what counts.
     small_paper = dict(score_method="latent", width=4, latent_dim=4, n_epochs=1)
-    monkeypatch.setattr(benchmark, "PAPER_CONFIG", small_paper)
     X, y = digits_subset
     records, artefacts = benchmark.run_benchmark(
         X,
@@ -144,6 +143,7 @@ def test_paper_configuration_runs_beside_the_defaults(digits_subset, monkeypatch
         detectors=["GANomaly-paper"],
         ganomaly_params={"device": "cpu", "width": 999},
         progress=False,
+        paper_params=small_paper,
     )
     assert [r["detector"] for r in records] == ["GANomaly-paper"]
     assert 0 <= records[0]["auc"] <= 1 and records[0]["best_epoch"] == 1

@@ -1,0 +1,5 @@
+"""``python -m sklearn_ganomaly.benchmark``: the image benchmark."""
+
+from ._command import main
+
+raise SystemExit(main())
