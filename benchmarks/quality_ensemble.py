@@ -20,15 +20,24 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 
 from sklearn_ganomaly import GANomalyDetector
-from sklearn_ganomaly.benchmark import _int_list, describe_machine, load_dataset
+from sklearn_ganomaly.benchmark import describe_machine, load_dataset
 from sklearn_ganomaly.datasets import one_class_split
+
+
+def ints(text):
+    """``'0-9'``, ``'10,11,12'``: a list of integers, for argparse."""
+    values = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        values += range(int(first), int(last or first) + 1)
+    return values
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=["mnist5k", "digits"], default="digits")
-    parser.add_argument("--classes", type=_int_list, default=list(range(10)))
-    parser.add_argument("--seeds", type=_int_list, default=[10, 11, 12])
+    parser.add_argument("--classes", type=ints, default=list(range(10)))
+    parser.add_argument("--seeds", type=ints, default=[10, 11, 12])
     parser.add_argument("--members", type=int, default=3)
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)

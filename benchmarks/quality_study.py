@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from sklearn_ganomaly import GANomalyDetector
-from sklearn_ganomaly.benchmark import _int_list, describe_machine, load_dataset
+from sklearn_ganomaly.benchmark import describe_machine, load_dataset
 from sklearn_ganomaly.datasets import one_class_split
 
 
@@ -72,11 +72,20 @@ def run_one(dataset, X, y, anomalous_class, seed, params, out_dir):
     return path
 
 
+def ints(text):
+    """``'0-9'``, ``'10,11,12'``: a list of integers, for argparse."""
+    values = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        values += range(int(first), int(last or first) + 1)
+    return values
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=["mnist5k", "digits"], default="mnist5k")
-    parser.add_argument("--classes", type=_int_list, default=list(range(10)))
-    parser.add_argument("--seeds", type=_int_list, default=[10, 11, 12])
+    parser.add_argument("--classes", type=ints, default=list(range(10)))
+    parser.add_argument("--seeds", type=ints, default=[10, 11, 12])
     parser.add_argument("--latent-dim", type=int, default=100)
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--epochs", default="15", help="an int or 'auto'")

@@ -353,16 +353,22 @@ def test_parameters_in_messages_become_flags(text, expected):
     assert as_flags(text, TRAIN_FLAGS) == expected
 
 
-def test_benchmark_help_documents_every_option():
-    import argparse
+def _help_of(capsys, subcommand):
+    with pytest.raises(SystemExit):
+        main([subcommand, "--help"])
+    return " ".join(capsys.readouterr().out.split())
 
-    from sklearn_ganomaly.benchmark import _configure
 
-    parser = argparse.ArgumentParser()
-    _configure(parser)
-    options = {a.option_strings[-1]: a for a in parser._actions if a.option_strings}
-    assert all(action.help for action in options.values()), [
-        name for name, action in options.items() if not action.help
-    ]
-    for name in ("--dataset", "--learning-rate", "--device", "--seeds", "--out", "--classes"):
-        assert "default" in options[name].help, name
+@pytest.mark.parametrize(
+    "subcommand, defaulted",
+    [
+        ("benchmark", ("--dataset", "--learning-rate", "--device", "--seeds", "--out")),
+        ("benchmark-tables", ("--tables", "--learning-rate", "--device", "--seeds", "--out")),
+    ],
+)
+def test_benchmark_help_documents_every_option(capsys, subcommand, defaulted):
+    text = _help_of(capsys, subcommand)
+    options = text.split("options:", 1)[1]
+    for name in defaulted:
+        described = options.split(f" {name} ", 1)[1].split(" --", 1)[0]
+        assert "default" in described, (name, described)

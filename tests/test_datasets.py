@@ -117,3 +117,30 @@ def test_split_errors():
 def test_digits_images():
     X, y = load_digits_images()
     assert X.shape == (1797, 8, 8) and len(y) == 1797
+
+
+# ------------------------------------------------------------- ADBench tables
+def test_adbench_tables_are_read_and_checked(tmp_path):
+    from sklearn_ganomaly.datasets import list_adbench_tables, load_adbench_table
+
+    X, y = np.arange(12.0).reshape(6, 2), np.array([0, 0, 0, 0, 1, 1])
+    np.savez(tmp_path / "3_ok.npz", X=X, y=y)
+    np.savez(tmp_path / "10_no_y.npz", X=X)
+    np.savez(tmp_path / "11_labels.npz", X=X, y=y * 2)
+    np.savez(tmp_path / "12_nan.npz", X=np.where(X > 10, np.nan, X), y=y)
+    np.savez(tmp_path / "13_short.npz", X=X, y=y[:3])
+    assert list_adbench_tables(tmp_path) == ["3_ok", "10_no_y", "11_labels", "12_nan", "13_short"]
+    X_read, y_read = load_adbench_table(tmp_path, "3_ok")
+    assert X_read.dtype == np.float64 and y_read.tolist() == y.tolist()
+    for name, message in [
+        ("10_no_y", "lacks"),
+        ("11_labels", "0 \\(normal\\) and 1"),
+        ("12_nan", "NaN"),
+        ("13_short", "one label a row"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            load_adbench_table(tmp_path, name)
+    with pytest.raises(FileNotFoundError, match="9_none"):
+        load_adbench_table(tmp_path, "9_none")
+    with pytest.raises(FileNotFoundError):
+        list_adbench_tables(tmp_path / "missing")

@@ -273,11 +273,6 @@ def _configure_tables(parser):
     )
     _add_ganomaly_options(parser)
     parser.add_argument(
-        "--device",
-        default="auto",
-        help="device GANomaly trains on: cpu, cuda, cuda:1, mps or auto (default auto)",
-    )
-    parser.add_argument(
         "--out",
         default="reports/tables",
         help="report folder: report.md, results.json, tables.png and records.jsonl, the "
