@@ -30,7 +30,7 @@ from skorch.callbacks import Callback
 from torch.nn import functional as F
 
 from sklearn_ganomaly import GANomalyDetector
-from sklearn_ganomaly.benchmark import _int_list, describe_machine, load_dataset
+from sklearn_ganomaly.benchmark import describe_machine, load_dataset
 from sklearn_ganomaly.datasets import one_class_split
 
 
@@ -48,6 +48,15 @@ class EpochSnapshots(Callback):
         epoch = len(net.history)
         if epoch in self.epochs:
             self.states_[epoch] = copy.deepcopy(net.module_.state_dict())
+
+
+def ints(text):
+    """``'0-9'``, ``'10,11,12'``: a list of integers, for argparse."""
+    values = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        values += range(int(first), int(last or first) + 1)
+    return values
 
 
 def resize(X, side):
@@ -104,8 +113,8 @@ def run_one(dataset, X, y, c, seed, params, epochs, side, out_dir):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=["mnist5k", "digits"], default="mnist5k")
-    parser.add_argument("--classes", type=_int_list, default=list(range(10)))
-    parser.add_argument("--seeds", type=_int_list, default=[10, 11, 12])
+    parser.add_argument("--classes", type=ints, default=list(range(10)))
+    parser.add_argument("--seeds", type=ints, default=[10, 11, 12])
     parser.add_argument("--epochs", default="1,2,3,5,8,10,15,25")
     parser.add_argument("--side", type=int, default=0, help="resize images to side x side")
     parser.add_argument("--params", type=json.loads, default={})
