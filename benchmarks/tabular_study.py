@@ -94,7 +94,7 @@ def _steps_per_epoch(n_rows, params):
     return max(1, n_train // batch + (n_train % batch > 1))
 
 
-def run_one(folder, table, seed, params, rules, steps, out_dir):
+def run_one(folder, table, seed, params, rules, steps, out_dir, model_seed=0):
     path = Path(out_dir) / f"{table}_seed{seed}.npz"
     if path.exists():
         return path, 0.0
@@ -111,7 +111,8 @@ def run_one(folder, table, seed, params, rules, steps, out_dir):
             eval(rule, {"min": min, "max": max}, {"d": X.shape[1], "n": len(X_train)})
         )
     model = GANomalyDetector(
-        random_state=seed,
+        # The split's seed, shifted for another model on the same split (ensembles).
+        random_state=seed + model_seed,
         device="cpu",
         n_epochs=int(n_epochs),
         callbacks=[("snapshots", Snapshots(steps))],
@@ -177,6 +178,9 @@ def main(argv=None):
         help='parameters as expressions of d and n, e.g. \'{"latent_dim": "d"}\'',
     )
     parser.add_argument("--steps", default="250,500,1000,2000,4000")
+    parser.add_argument(
+        "--model-seed", type=int, default=0, help="added to the split's seed for the model"
+    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -201,7 +205,9 @@ def main(argv=None):
     )
     for seed in seeds:
         for table in tables:
-            path, fit_s = run_one(args.data, table, seed, args.params, args.rules, steps, out)
+            path, fit_s = run_one(
+                args.data, table, seed, args.params, args.rules, steps, out, args.model_seed
+            )
             print(f"{path} {fit_s:.1f} s", flush=True)
     return 0
 
