@@ -8,6 +8,7 @@ fitted, next to the size of the input.
 
     python benchmarks/memory.py                       # all cases (Linux only)
     python benchmarks/memory.py --case score-tabular
+    python benchmarks/memory.py --case score-images-latent --case score-images-default
 """
 
 import argparse
@@ -20,7 +21,13 @@ import time
 
 import numpy as np
 
-CASES = ("score-tabular", "score-images", "fit-memmap")
+CASES = (
+    "score-tabular",
+    "score-images",
+    "score-images-latent",
+    "score-images-default",
+    "fit-memmap",
+)
 
 
 def _rss_anon_mb():
@@ -62,6 +69,13 @@ def _run_case(case):
     elif case == "score-images":
         X = rng.integers(0, 256, size=(100_000, 32, 32), dtype=np.uint8)
         model = GANomalyDetector(**small).fit(X[:256])
+        action = lambda: model.score_samples(X)  # noqa: E731
+    elif case.startswith("score-images-"):
+        # 100,000 MNIST-sized images scored by a model with 3,000 reference
+        # codes, with the latent distance or with the default read-out.
+        X = rng.integers(0, 256, size=(100_000, 28, 28), dtype=np.uint8)
+        method = "latent" if case.endswith("latent") else "auto"
+        model = GANomalyDetector(**small, score_method=method).fit(X[:3000])
         action = lambda: model.score_samples(X)  # noqa: E731
     else:
         path = os.path.join(tempfile.mkdtemp(), "rows.f32")

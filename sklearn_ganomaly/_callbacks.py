@@ -7,8 +7,8 @@ callback such as ``EarlyStopping(load_best=True)`` chooses the weights, see
 :func:`weights_owner`); :class:`BestLosses` marks ``train_loss_best`` and
 ``valid_loss_best`` as skorch's own scoring callbacks do;
 :class:`DiscriminatorScheduler` runs a copy of each ``LRScheduler`` on the
-discriminator's optimizer; :class:`TrainingBudget` ends ``n_epochs='auto'``
-training; :class:`EpochProgressBar` shows progress at ``verbose >= 1``.
+discriminator's optimizer; :class:`EpochProgressBar` shows progress at
+``verbose >= 1``.
 """
 
 import copy
@@ -21,20 +21,9 @@ __all__ = [
     "BestLosses",
     "DiscriminatorScheduler",
     "EpochProgressBar",
-    "StopTraining",
-    "TrainingBudget",
     "kept_epoch",
     "weights_owner",
 ]
-
-
-class StopTraining(KeyboardInterrupt):
-    """Raised by a callback to end training on purpose, not by the user.
-
-    skorch ends training early by raising ``KeyboardInterrupt`` from a
-    callback (its ``EarlyStopping`` does), which ``NeuralNet.partial_fit``
-    catches; this subclass lets the package tell a planned stop from Ctrl-C.
-    """
 
 
 class BestEpoch(Callback):
@@ -203,45 +192,3 @@ class EpochProgressBar(Callback):
 
     def on_train_end(self, net, **kwargs):
         self.bar_.close()
-
-
-class TrainingBudget(Callback):
-    """Stop when the validation loss has stopped improving, within step bounds.
-
-    Training goes on while ``valid_loss`` improved on its best value by more
-    than the relative ``tol`` within the last ``patience`` epochs, for at
-    least ``min_steps`` optimizer steps; the net's ``max_epochs`` is the upper
-    bound. Without validation rows it never stops early. A stop is recorded
-    in the history as ``stopped_early``.
-
-    Parameters
-    ----------
-    min_steps : int
-        Optimizer steps always taken before a stop is considered.
-    patience : int
-        Epochs without an improvement larger than ``tol`` before stopping.
-    tol : float
-        Relative improvement of ``valid_loss`` that counts as progress.
-    """
-
-    def __init__(self, min_steps, patience, tol):
-        self.min_steps, self.patience, self.tol = min_steps, patience, tol
-
-    def initialize(self):
-        self.steps_, self.best_, self.waited_ = 0, math.inf, 0
-        return self
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        self.steps_ += int(training)
-
-    def on_epoch_end(self, net, **kwargs):
-        loss = net.history[-1].get("valid_loss")
-        if loss is None:
-            return
-        if loss < self.best_ * (1 - self.tol):
-            self.best_, self.waited_ = loss, 0
-        else:
-            self.waited_ += 1
-        if self.waited_ >= self.patience and self.steps_ >= self.min_steps:
-            net.history.record("stopped_early", True)
-            raise StopTraining

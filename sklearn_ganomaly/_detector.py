@@ -39,6 +39,7 @@ from ._training import (
 )
 from ._version import __version__
 from .losses import ENCODER_LOSSES
+from .networks import network_sizes
 
 __all__ = ["PAPER_CONFIG", "GANomalyDetector", "load"]
 
@@ -62,27 +63,33 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
 
     GANomaly (Akcay et al., ACCV 2018) trains an encoder-decoder-encoder
     generator ``x -> z -> x_hat -> z_hat`` against a discriminator on normal
-    samples. A sample whose re-encoded latent code ``z_hat`` lands far from
-    ``z`` is unlike the training data. Images get DCGAN convolutional networks,
-    tabular data small multilayer perceptrons.
+    samples. The paper scores a sample by how far its re-encoded code
+    ``z_hat`` lands from ``z``; by default this detector scores it by how far
+    its code ``z`` lies from the codes of the normal training samples (see
+    ``score_method``), which the benchmarks found far better. Images get DCGAN
+    convolutional networks, tabular data multilayer perceptrons.
 
     Parameters
     ----------
     latent_dim : int or 'auto', default='auto'
         Size of the latent code ``z``. ``'auto'`` is 100 for images (the
-        paper's ``nz``) and ``max(1, d // 4)`` for ``d`` tabular features.
-    width : int, default=32
+        paper's ``nz``) and ``min(d, 128)`` for ``d`` tabular features: a
+        code as wide as the table, which the neighbour read-out needs.
+    width : int or 'auto', default='auto'
         Base width of the networks: DCGAN filters in the first layer (the
-        paper's 64) or hidden units of the tabular MLPs. Half the paper's
-        width costs about a third of its training time, and the neighbour
-        scores read its codes as well.
-    n_epochs : int or 'auto', default=15
-        Training epochs (the paper trains 15 on MNIST). ``'auto'`` sizes the
-        budget to the data: at least 500 optimizer steps, then on until the
-        validation loss has not improved by 1% for 3 epochs, and at most 4000
-        steps. Either way, a fit that took fewer than 500 steps, or ended
-        while the validation loss still fell by more than 1% an epoch, warns
-        that the model may be undertrained (``ConvergenceWarning``).
+        paper's 64) or hidden units of the tabular MLPs. ``'auto'`` is 32 for
+        images (half the paper's width: about a third of its training time,
+        and codes the neighbour scores read as well) and
+        ``min(256, max(64, 2 * d))`` for ``d`` tabular features.
+    n_epochs : int or 'auto', default='auto'
+        Training epochs. ``'auto'`` trains for a number of optimizer steps
+        chosen on the benchmarks' development splits, in whole epochs (at
+        least one): 300 steps for images, 500 for tables, so a small data
+        set is seen many times and a large one once or twice. An int trains
+        that many epochs (the paper trains 15 on MNIST); one that takes fewer
+        than half the ``'auto'`` steps warns that the model may be
+        undertrained (``ConvergenceWarning``). The development study in the
+        documentation shows detection quality against the budget.
     batch_size : int, default=64
         Training batch size (the paper's 64).
     learning_rate : float, default=2e-4
@@ -102,20 +109,23 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
         authors' code (the same quantity as the anomaly score), ``'l1'`` the
         absolute error, ``'smooth_l1'`` anomalib's choice.
     score_method : {'auto', 'latent', 'latent_knn', 'latent_lof', \
-            'latent_knn_lof'}, default='auto'
+            'latent_knn_lof', 'latent_knn_euclidean', 'latent_lof_euclidean', \
+            'latent_knn_lof_euclidean'}, default='auto'
         What makes a sample anomalous. ``'latent'`` is the paper's latent
         distance ``mean((z - z_hat) ** 2)``. The others read the encoder's
         code ``z`` against the codes of the training data (kept at fit, see
-        ``reference_codes_``), with cosine distances (so they need
-        ``latent_dim >= 2``): ``'latent_knn'`` is the distance to the
+        ``reference_codes_``): ``'latent_knn'`` is the distance to the
         ``n_neighbors``-th nearest training code, ``'latent_lof'`` the local
         outlier factor over 10 neighbours, and ``'latent_knn_lof'`` the sum of
-        the two as robust z-scores. Their training statistics are
-        leave-one-out (a training sample is never its own neighbour).
-        ``'auto'`` is ``'latent_knn_lof'`` for images and ``'latent'`` for
-        tables, the best of each on the benchmarks' development splits (see
-        the benchmarks in the documentation); the choice is stored in
-        ``score_method_``.
+        the two as robust z-scores. They compare codes by their angle with an
+        anchor coordinate that makes a code much longer or shorter than the
+        training codes far from all of them (the anchored cosine); the
+        ``'_euclidean'`` variants by their Euclidean distance. Their training
+        statistics are leave-one-out (a training sample is never its own
+        neighbour). ``'auto'`` is ``'latent_knn_lof'`` for images and
+        ``'latent_knn_lof_euclidean'`` for tables, the best of each on the
+        benchmarks' development splits (see the documentation); the choice is
+        stored in ``score_method_``.
     n_neighbors : int, default=1
         The neighbour whose distance ``'latent_knn'`` (and the knn part of
         ``'latent_knn_lof'``) reads.
@@ -259,7 +269,7 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "width": [Interval(Integral, 1, None, closed="left")],
+        "width": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -287,8 +297,8 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
         self,
         *,
         latent_dim="auto",
-        width=32,
-        n_epochs=15,
+        width="auto",
+        n_epochs="auto",
         batch_size=64,
         learning_rate=2e-4,
         beta1=0.5,
@@ -382,11 +392,11 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
         check_sample_shape(X)
         transform = fit_input_transform(X, self.image_shape)
         check_fit_values(X, transform.is_image)
-        latent_dim = _latent_dim(self.latent_dim, transform.network_shape)
+        latent_dim, width = network_sizes(transform.network_shape, self.latent_dim, self.width)
         method = _score_method(self.score_method, transform.is_image, latent_dim)
-        check_network_size(transform.network_shape, latent_dim, self.width)
+        check_network_size(transform.network_shape, latent_dim, width)
         plan = TrainingPlan.from_params(
-            self.get_params(deep=False),
+            {**self.get_params(deep=False), "width": width},
             transform.network_shape,
             latent_dim,
             resolve_device(self.device),
@@ -405,9 +415,9 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
         transform = self.input_transform_
         transform.check_shape(X, type(self).__name__)
         check_fit_values(X, transform.is_image)
-        latent_dim = _latent_dim(self.latent_dim, transform.network_shape)
+        latent_dim, width = network_sizes(transform.network_shape, self.latent_dim, self.width)
         plan = TrainingPlan.from_params(
-            self.get_params(deep=False),
+            {**self.get_params(deep=False), "width": width},
             transform.network_shape,
             latent_dim,
             resolve_device(self.device),
@@ -690,15 +700,6 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _latent_dim(latent_dim, network_shape):
-    """``latent_dim`` with ``'auto'`` resolved for the networks' input shape."""
-    if latent_dim != "auto":
-        return int(latent_dim)
-    if len(network_shape) == 3:
-        return 100
-    return max(1, network_shape[0] // 4)
 
 
 def _score_method(score_method, is_image, latent_dim):

@@ -68,7 +68,7 @@ def _check_callbacks(callbacks):
 
 
 #: Names of the callbacks the package adds to every fit.
-RESERVED_CALLBACK_NAMES = ("best_epoch", "best_losses", "budget", "epoch_timer", "progress")
+RESERVED_CALLBACK_NAMES = ("best_epoch", "best_losses", "epoch_timer", "progress")
 
 
 def _reserved(name, names):

@@ -359,12 +359,10 @@ class GANomalyNet(NeuralNet):
     def planned_stop(self):
         """Whether training ended early on purpose: a callback's stop after a complete epoch.
 
-        skorch's callbacks (``EarlyStopping``, the ``'auto'`` budget) end
-        training by raising ``KeyboardInterrupt`` from ``on_epoch_end``; a
-        Ctrl-C, or an interrupt anywhere else, is an interruption.
+        skorch's callbacks (``EarlyStopping``) end training by raising
+        ``KeyboardInterrupt`` from ``on_epoch_end``; a Ctrl-C, or an interrupt
+        anywhere else, is an interruption.
         """
-        if len(self.history) and self.history[-1].get("stopped_early"):
-            return True
         return self.interrupted_in_ == "on_epoch_end"
 
     def drop_batch_rows(self):

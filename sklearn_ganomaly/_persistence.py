@@ -34,8 +34,7 @@ from sklearn.base import BaseEstimator
 from ._files import write_bytes_atomic
 from ._inputs import InputTransform
 from ._readout import ReadOut, RobustScale, fit_components
-from ._schema import check_nesting, validate_model
-from ._scores import resolve_score_method
+from ._schema import check_nesting, format1_score_method, validate_model
 from ._version import __version__
 from .networks import network_width
 
@@ -177,11 +176,20 @@ def save_detector(detector: BaseEstimator, path: str | PathLike[str]) -> Path:
     return path
 
 
+def _is_zipfile(path):
+    # zipfile.is_zipfile lets some damaged end records raise (BadZipFile:
+    # "zipfiles that span multiple disks are not supported").
+    try:
+        return zipfile.is_zipfile(path)
+    except zipfile.BadZipFile:
+        return False
+
+
 def _read_payload(path, map_location, estimator):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Model file not found: {path}")
-    if not zipfile.is_zipfile(path):
+    if not _is_zipfile(path):
         # torch.save writes a zip archive, whose directory sits at its end: a file
         # that starts like a zip but has no directory was cut short.
         with open(path, "rb") as file:
@@ -351,7 +359,7 @@ def _saved_model(metadata, tensors):
     if "feature_names_in_" in metadata:
         attributes["feature_names_in_"] = np.asarray(metadata["feature_names_in_"], dtype=object)
     network = _network_spec(metadata)
-    method = resolve_score_method(params["score_method"], len(network["shape"]) == 3).name
+    method = format1_score_method(params["score_method"], len(network["shape"]) == 3).name
     attributes["readout_"] = _readout(metadata, tensors, method)
     weights = {name: _module_state(tensors, name) for name in ("generator", "discriminator")}
     return SavedModel(params, attributes, network, weights, metadata["history"])

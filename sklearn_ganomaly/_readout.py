@@ -30,6 +30,7 @@ from ._neighbours import (
 from ._scores import SCORE_METHODS, Component
 
 __all__ = [
+    "MATCH_TOLERANCE",
     "MAX_REFERENCE_CODES",
     "ReadOut",
     "RobustScale",
@@ -42,6 +43,14 @@ __all__ = [
 #: ``MAX_REFERENCE_CODES * latent_dim`` floats and a query costs
 #: ``O(MAX_REFERENCE_CODES * latent_dim)`` however large the training set.
 MAX_REFERENCE_CODES = 20_000
+
+#: A scored code this close to a reference code, relative to the references'
+#: median distance to their nearest other reference, is that reference
+#: itself: it is compared with the other references only, as at fit, so
+#: that the training data scores as its leave-one-out training scores (and
+#: ``predict`` on it flags the ``contamination`` share). The margin covers
+#: float rounding, never a genuine neighbour.
+MATCH_TOLERANCE = 1e-5
 
 #: Turns a median absolute deviation into a standard deviation (normal data).
 _MAD_TO_SD = 1.4826
@@ -96,6 +105,10 @@ class ReadOut:
         and local reachability densities.
     anchors : dict of str to float
         The anchored cosine's extra coordinate, when a component uses it.
+    match_tolerance : dict of str to float
+        Per metric, the distance up to which a scored code counts as a
+        reference code itself (see :data:`MATCH_TOLERANCE`); empty for files
+        of format 1, which scored every code against all references.
     """
 
     method: str
@@ -105,6 +118,7 @@ class ReadOut:
     references: np.ndarray | None = None
     lof_statistics: dict = field(default_factory=dict)
     anchors: dict = field(default_factory=dict)
+    match_tolerance: dict = field(default_factory=dict)
 
     def to_saved(self):
         """``(metadata, tensors)``: JSON values and float64 tensors for a model file."""
@@ -121,6 +135,7 @@ class ReadOut:
                 for c, s in zip(self.components, self.scales, strict=True)
             ],
             "anchors": dict(self.anchors),
+            "match_tolerance": dict(self.match_tolerance),
         }
         tensors = {}
         for position, (k_distance, density) in self.lof_statistics.items():
@@ -142,8 +157,16 @@ class ReadOut:
                     tensors[f"{prefix}.density"].cpu().numpy(),
                 )
         anchors = {k: float(v) for k, v in metadata.get("anchors", {}).items()}
+        tolerance = {k: float(v) for k, v in metadata.get("match_tolerance", {}).items()}
         return cls(
-            metadata["method"], tuple(components), scales, score, references, statistics, anchors
+            metadata["method"],
+            tuple(components),
+            scales,
+            score,
+            references,
+            statistics,
+            anchors,
+            tolerance,
         )
 
 
@@ -235,6 +258,11 @@ def fit_components(
             distances, indices = _leave_one_out(
                 codes, component.metric, component.n_neighbors, anchor
             )
+            if component.metric not in readout.match_tolerance:
+                nearest_other = distances[:, 0].numpy()
+                positive = nearest_other[nearest_other > 0]
+                typical = float(np.median(positive)) if positive.size else 0.0
+                readout.match_tolerance[component.metric] = MATCH_TOLERANCE * typical
             if component.kind == "knn":
                 part = distances[:, -1]
             else:

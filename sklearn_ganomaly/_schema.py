@@ -19,7 +19,7 @@ from ._compat import validate_params
 from ._estimator_checks import check_image_shape
 from ._inputs import image_layout
 from ._neighbours import METRICS
-from ._scores import COMPONENT_KINDS, SCORE_METHODS, resolve_score_method
+from ._scores import COMPONENT_KINDS, SCORE_METHODS
 from .networks import build_networks
 
 __all__ = ["MAX_METADATA_DEPTH", "check_nesting", "validate_model"]
@@ -201,6 +201,13 @@ def _check_tensors(tensors, width, network_shape, latent_dim):
         _fail("tensors.input_transform.scale", "must be positive")
 
 
+def format1_score_method(score_method, is_image):
+    """The score a file of format 1 was fitted with: ``'auto'`` as that format resolved it."""
+    if score_method == "auto":
+        score_method = "latent_knn_lof" if is_image else "latent"
+    return SCORE_METHODS[score_method]
+
+
 def _check_references(tensors, latent_dim, least, why):
     codes = tensors.get("reference_codes")
     if codes is None or codes.dim() != 2 or codes.shape[0] < least or codes.shape[1] != latent_dim:
@@ -215,7 +222,7 @@ def _check_readout(metadata, tensors, params, network_shape, latent_dim):
     readout = metadata.get("readout")
     if readout is None:
         # Version 1: the read-out is rebuilt from the reference codes at load.
-        method = resolve_score_method(
+        method = format1_score_method(
             params.get("score_method", "latent"), len(network_shape) == 3
         )
         if method.needs_references:
@@ -223,6 +230,17 @@ def _check_readout(metadata, tensors, params, network_shape, latent_dim):
         return
     if not isinstance(readout, dict) or readout.get("method") not in SCORE_METHODS:
         _fail("readout.method", f"must be one of {sorted(SCORE_METHODS)}")
+    tolerance = readout.get("match_tolerance", {})
+    valid = isinstance(tolerance, dict) and all(
+        metric in METRICS
+        and isinstance(value, Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+        for metric, value in tolerance.items()
+    )
+    if not valid:
+        _fail("readout.match_tolerance", "must map metrics to finite non-negative numbers")
     components = readout.get("components")
     if not isinstance(components, list) or not components:
         _fail("readout.components", "must be a non-empty list")

@@ -101,6 +101,8 @@ _LATENT = Component("latent")
 # codes is not normal.
 _KNN_COSINE = Component("knn", "anchored_cosine")
 _LOF_COSINE = Component("lof", "anchored_cosine", 10)
+_KNN_EUCLIDEAN = Component("knn", "euclidean")
+_LOF_EUCLIDEAN = Component("lof", "euclidean", 10)
 
 SCORE_METHODS = {
     method.name: method
@@ -130,6 +132,25 @@ SCORE_METHODS = {
             "sum of the robust z-scores of latent_knn and latent_lof",
             "the sum of the code's nearest-code distance and local outlier factor, as z-scores",
         ),
+        ScoreMethod(
+            "latent_knn_euclidean",
+            (_KNN_EUCLIDEAN,),
+            "Euclidean distance of the code z to its n_neighbors-th nearest training code",
+            "the Euclidean distance of the code to its n_neighbors-th nearest training code",
+        ),
+        ScoreMethod(
+            "latent_lof_euclidean",
+            (_LOF_EUCLIDEAN,),
+            "local outlier factor of the code z among the training codes (Euclidean, "
+            "10 neighbours)",
+            "the local outlier factor of the code among the training codes",
+        ),
+        ScoreMethod(
+            "latent_knn_lof_euclidean",
+            (_KNN_EUCLIDEAN, _LOF_EUCLIDEAN),
+            "sum of the robust z-scores of latent_knn_euclidean and latent_lof_euclidean",
+            "the sum of the code's nearest-code distance and local outlier factor, as z-scores",
+        ),
     )
 }
 
@@ -137,9 +158,10 @@ SCORE_METHODS = {
 def resolve_score_method(score_method, is_image):
     """The :class:`ScoreMethod` for a ``score_method`` value, with ``'auto'`` resolved.
 
-    ``'auto'`` reads the codes' neighbours for images and keeps the latent
-    distance for tables.
+    ``'auto'`` reads the codes' neighbours with the anchored cosine for
+    images and with the Euclidean distance for tables (see the
+    documentation's development study for why each).
     """
     if score_method == "auto":
-        score_method = "latent_knn_lof" if is_image else "latent"
+        score_method = "latent_knn_lof" if is_image else "latent_knn_lof_euclidean"
     return SCORE_METHODS[score_method]

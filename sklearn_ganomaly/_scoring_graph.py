@@ -81,6 +81,7 @@ class ScoringGraph(nn.Module):
         self.score_scale = readout.score.scale if readout else 1.0
         self.neighbours = {}  # metric -> largest k any component needs
         self.anchors = {}  # metric -> the anchored cosine's extra coordinate
+        self.tolerance = {}  # metric -> distance within which a code is a reference
         for component in self.components:
             if component.kind != "latent":
                 k = max(self.neighbours.get(component.metric, 0), component.n_neighbors)
@@ -88,6 +89,7 @@ class ScoringGraph(nn.Module):
         for metric in self.neighbours:
             references = _tensor(readout.references, NEIGHBOUR_DTYPE, device)
             self.anchors[metric] = readout.anchors.get(metric)
+            self.tolerance[metric] = readout.match_tolerance.get(metric)
             prepared = prepare(references, metric, self.anchors[metric])
             self.register_buffer(f"references_{metric}", prepared)
         for position, (k_distance, density) in (readout.lof_statistics if readout else {}).items():
@@ -115,13 +117,7 @@ class ScoringGraph(nn.Module):
             return latent, latent, [], z
         codes = z.to(NEIGHBOUR_DTYPE)
         neighbours = {
-            metric: nearest(
-                prepare(codes, metric, self.anchors[metric]),
-                getattr(self, f"references_{metric}"),
-                k,
-                metric,
-            )
-            for metric, k in self.neighbours.items()
+            metric: self._nearest(codes, metric, k) for metric, k in self.neighbours.items()
         }
         parts = [
             self._component(position, component, latent, neighbours)
@@ -134,6 +130,22 @@ class ScoringGraph(nn.Module):
         # (NaN), which the estimator reports as an outlier.
         raw = torch.where(torch.isfinite(z).all(dim=1), raw, torch.nan)
         return (raw - self.score_center) / self.score_scale, latent, parts, z
+
+    def _nearest(self, codes, metric, k):
+        """The k nearest references of each code, a code's own reference left out."""
+        references = getattr(self, f"references_{metric}")
+        query = prepare(codes, metric, self.anchors[metric])
+        tolerance = self.tolerance[metric]
+        if tolerance is None:  # a file of format 1: every reference counts
+            return nearest(query, references, k, metric)
+        # One more: a training sample scored again finds itself first, and is
+        # compared with the others, as its leave-one-out training score was.
+        distances, indices = nearest(query, references, k + 1, metric)
+        own = distances[:, :1] <= tolerance
+        return (
+            torch.where(own, distances[:, 1:], distances[:, :-1]),
+            torch.where(own, indices[:, 1:], indices[:, :-1]),
+        )
 
     def _component(self, position, component, latent, neighbours):
         if component.kind == "latent":
@@ -320,7 +332,7 @@ def fit_readout(
             raise FloatingPointError(
                 "Training produced a model whose latent codes are not finite; lower learning_rate."
             )
-        references = codes.astype(np.float32)
+        references = codes
     if not np.all(np.isfinite(latent)):
         raise FloatingPointError(
             "Training produced a model whose latent distances are not finite; lower learning_rate."

@@ -19,7 +19,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._callbacks import BestEpoch, EpochProgressBar, TrainingBudget
+from ._callbacks import BestEpoch, EpochProgressBar
 from ._compat import uncompiled
 from ._device import autocast_dtype, use_channels_last
 from ._net import GANomalyNet, TrainingData, TrainingDivergedError
@@ -29,27 +29,31 @@ from .losses import GeneratorLoss
 from .networks import build_networks, dcgan_init_
 
 __all__ = [
-    "AUTO_MAX_STEPS",
-    "AUTO_MIN_STEPS",
-    "AUTO_PATIENCE",
-    "AUTO_TOL",
+    "auto_steps",
+    "AUTO_STEPS",
+    "UNDERTRAINED_SHARE",
     "TrainingPlan",
     "build_net",
     "prepare_continuation",
     "seed_from",
     "split_rows",
     "steps_per_epoch",
-    "still_improving",
     "train",
     "warm_start_changes",
 ]
 
-#: ``n_epochs='auto'``: optimizer steps always taken, the most allowed, and the
-#: patience (epochs) and relative tolerance of the stop on the validation loss.
-AUTO_MIN_STEPS = 500
-AUTO_MAX_STEPS = 4000
-AUTO_PATIENCE = 3
-AUTO_TOL = 0.01
+#: ``n_epochs='auto'``: the optimizer steps a fit takes, by kind of input
+#: (whole epochs, at least one). Chosen on the development splits of the
+#: benchmarks: the cheapest budget whose detection quality, with the default
+#: read-out, is within 0.005 AUC of the best budget's (the documentation's
+#: development study has the curves). Steps, not epochs, so that the budget
+#: scales with the data: a small set is seen many times, a large one once.
+AUTO_STEPS = {"image": 300, "table": 500}
+
+#: A fit of fewer steps than this share of the ``'auto'`` budget warns that
+#: the model is undertrained: in the studies the read-out still gained from
+#: training there.
+UNDERTRAINED_SHARE = 0.5
 
 #: A loss this many times the sum of the loss weights means training exploded
 #: (with inputs scaled to [-1, 1] or standardised, healthy losses are O(1) each).
@@ -133,10 +137,15 @@ def steps_per_epoch(n_train, batch_size):
     return max(1, n_train // batch_size + (n_train % batch_size > 1))
 
 
+def auto_steps(plan):
+    """The optimizer steps of ``n_epochs='auto'`` for the plan's kind of input."""
+    return AUTO_STEPS["image" if plan.is_image else "table"]
+
+
 def _max_epochs(plan, n_train):
     if plan.n_epochs != "auto":
         return plan.n_epochs
-    return max(1, -(-AUTO_MAX_STEPS // steps_per_epoch(n_train, plan.batch_size)))
+    return max(1, -(-auto_steps(plan) // steps_per_epoch(n_train, plan.batch_size)))
 
 
 def _callbacks(plan, max_epochs):
@@ -151,13 +160,8 @@ def _callbacks(plan, max_epochs):
         for c in (e[1] if isinstance(e, tuple) else e for e in user)
     )
     if plan.verbose and not reported:
-        total = None if plan.n_epochs == "auto" else max_epochs
-        callbacks.append(("progress", EpochProgressBar(total)))
-    callbacks += user
-    if plan.n_epochs == "auto":
-        # Last: its stop ends the epoch's notifications, which the others need.
-        callbacks.append(("budget", TrainingBudget(AUTO_MIN_STEPS, AUTO_PATIENCE, AUTO_TOL)))
-    return callbacks
+        callbacks.append(("progress", EpochProgressBar(max_epochs)))
+    return callbacks + user
 
 
 def _networks(plan, torch_generator):
@@ -337,39 +341,19 @@ def _warn_if_exploded(net, plan, best_epoch):
             return
 
 
-def still_improving(history, epochs=3, rate=0.01):
-    """Whether ``valid_loss`` fell by more than ``rate`` per epoch lately.
-
-    Compares the last epoch's validation loss with the one ``epochs`` epochs
-    earlier; a relative fall above ``rate`` an epoch means training ended
-    while the model was still learning fast.
-    """
-    losses = [row["valid_loss"] for row in history if "valid_loss" in row]
-    if len(losses) <= epochs:
-        return len(losses) > 1 and losses[-1] < losses[0] * (1 - rate * (len(losses) - 1))
-    before, last = losses[-1 - epochs], losses[-1]
-    return last < before * (1 - rate) ** epochs
-
-
 def _warn_if_undertrained(net, plan, n_train):
-    history = net.history_
-    steps = steps_per_epoch(n_train, plan.batch_size) * len(history)
-    if plan.n_epochs != "auto" and steps < AUTO_MIN_STEPS:
-        reason = (
-            f"only {steps} optimizer steps were taken ({len(history)} epochs of "
-            f"{n_train} rows), fewer than the {AUTO_MIN_STEPS} that n_epochs='auto' "
-            "always takes"
-        )
-    elif not history[-1].get("stopped_early") and still_improving(history):
-        reason = (
-            f"training ended after {len(history)} epochs while the validation loss "
-            "was still falling by more than 1% an epoch"
-        )
-    else:
+    if plan.n_epochs == "auto":
         return
-    advice = (
-        "raise n_epochs or use n_epochs='auto'"
-        if plan.n_epochs != "auto"
-        else "the 'auto' budget's step limit was reached; pass a larger int n_epochs"
+    steps = steps_per_epoch(n_train, plan.batch_size) * len(net.history_)
+    budget = auto_steps(plan)
+    if steps >= UNDERTRAINED_SHARE * budget:
+        return
+    kind = "images" if plan.is_image else "tables"
+    epochs = -(-budget // steps_per_epoch(n_train, plan.batch_size))
+    warn(
+        f"The model may be undertrained: {steps} optimizer steps were taken ({len(net.history_)} "
+        f"epoch(s) of {n_train} rows); on the benchmarks' {kind} the default read-out still "
+        f"gained from training up to about {budget} steps. Use n_epochs='auto' ({budget} "
+        f"steps, {epochs} epochs here) or n_epochs >= {epochs}.",
+        ConvergenceWarning,
     )
-    warn(f"The model may be undertrained: {reason} ({advice}).", ConvergenceWarning)

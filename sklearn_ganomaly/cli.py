@@ -46,7 +46,7 @@ from .benchmark import add_tables_subcommand as add_benchmark_tables
 from .datasets import load_image_folder
 from .datasets._image_folder import parse_size
 from .exceptions import NonFiniteScoreWarning, TrainingInterruptedWarning
-from .networks import build_networks
+from .networks import build_networks, network_sizes
 
 #: The estimator's defaults, which the training options share.
 _DEFAULTS = GANomalyDetector().get_params()
@@ -151,7 +151,8 @@ def _check_network(args):
     try:
         height, width = parse_size(args.size)
         channels = 1 if args.mode == "L" else 3
-        check_network_size((channels, height, width), args.latent_dim, args.width)
+        shape = (channels, height, width)
+        check_network_size(shape, *network_sizes(shape, args.latent_dim, args.width))
     except ValueError as error:
         raise UserError(f"--size {args.size}: {error}") from None
 
@@ -186,12 +187,14 @@ def _save(detector, out, written):
 def _model_file_bytes(images, args):
     """About the size of the model file ``train`` will write, from the networks' shapes."""
     channels = images.shape[3] if images.ndim == 4 else 1
+    shape = (channels, *images.shape[1:3])
+    latent_dim, width = network_sizes(shape, args.latent_dim, args.width)
     with torch.device("meta"):  # shapes only, nothing allocated
-        networks = build_networks((channels, *images.shape[1:3]), args.latent_dim, args.width)
+        networks = build_networks(shape, latent_dim, width)
     values = sum(t.numel() for net in networks for t in net.state_dict().values())
     # float32 weights, a float32 code per training image, and a generous
     # allowance for the metadata (the history of every epoch) and the archive.
-    return 4 * values + 4 * len(images) * args.latent_dim + 2**18
+    return 4 * values + 4 * len(images) * latent_dim + 2**18
 
 
 def _train(args):
@@ -357,8 +360,8 @@ def _add_train(subparsers):
         "--epochs",
         type=positive_int_or_auto,
         default=_DEFAULTS["n_epochs"],
-        help=f"training epochs, or 'auto' to size the budget to the data "
-        f"(default {_DEFAULTS['n_epochs']})",
+        help="training epochs, or 'auto': a number of optimizer steps chosen on the "
+        f"benchmarks, 300 for images (default {_DEFAULTS['n_epochs']})",
     )
     parser.add_argument(
         "--score-method",
@@ -381,9 +384,10 @@ def _add_train(subparsers):
     )
     parser.add_argument(
         "--width",
-        type=bounded_int(1),
+        type=positive_int_or_auto,
         default=_DEFAULTS["width"],
-        help=f"base number of DCGAN filters (default {_DEFAULTS['width']}; the paper's 64)",
+        help="base number of DCGAN filters, or 'auto': 32 for images "
+        f"(default {_DEFAULTS['width']}; the paper's 64)",
     )
     parser.add_argument(
         "--contamination",

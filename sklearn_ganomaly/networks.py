@@ -30,6 +30,7 @@ __all__ = [
     "Generator",
     "build_networks",
     "dcgan_init_",
+    "network_sizes",
     "network_width",
     "padded_size",
 ]
@@ -217,6 +218,23 @@ def build_networks(input_shape, latent_dim, width):
     generator = Generator(encoder, decoder, reencoder, frame)
     discriminator = Discriminator(features, classifier, disc_frame)
     return generator, discriminator
+
+
+def network_sizes(input_shape, latent_dim="auto", width="auto"):
+    """``(latent_dim, width)`` with ``'auto'`` resolved for an input shape.
+
+    Images ``(C, H, W)``: a 100-number code (the paper's ``nz``) and 32
+    filters (half the paper's 64). Tables ``(d,)``: a code as wide as the
+    table, ``min(d, 128)``, and ``min(256, max(64, 2 * d))`` hidden units,
+    the sizes the benchmarks' development study chose for the neighbour
+    read-out.
+    """
+    is_image = len(input_shape) == 3
+    if latent_dim == "auto":
+        latent_dim = 100 if is_image else min(input_shape[0], 128)
+    if width == "auto":
+        width = 32 if is_image else min(256, max(64, 2 * input_shape[0]))
+    return int(latent_dim), int(width)
 
 
 def network_width(generator):

@@ -162,7 +162,7 @@ def test_paper_configuration_runs_beside_the_defaults(digits_subset, monkeypatch
         ("--seeds", "4294967296", "from 0 to 4294967295"),
         ("--classes", "2,0-3", "2 listed more than once"),
         ("--classes", "x", "expected integers"),
-        ("--width", "0", "at least 1"),
+        ("--width", "0", "a positive integer"),
         ("--learning-rate", "nan", "a positive number"),
     ],
 )

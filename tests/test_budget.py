@@ -1,82 +1,62 @@
-"""``n_epochs='auto'``: a training budget that fits the data, and undertraining warnings."""
+"""``n_epochs='auto'``: a step budget that scales with the data, and a warning that is true."""
 
 import warnings
 
-import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_ganomaly import GANomalyDetector, _training
 
-still_improving = _training.still_improving
-
 TINY = dict(width=4, latent_dim=4, batch_size=32, random_state=0, device="cpu")
 
 
 def _steps(model, n_train):
-    per_epoch = -(-n_train // model.batch_size)
-    return per_epoch * len(model.history_)
+    return _training.steps_per_epoch(n_train, model.batch_size) * len(model.history_)
 
 
-def test_auto_trains_small_data_for_at_least_the_minimum_steps(monkeypatch, digits_images):
-    monkeypatch.setattr(_training, "AUTO_MIN_STEPS", 60)
-    X, _ = digits_images
-    model = GANomalyDetector(**TINY, n_epochs="auto").fit(X[:100])
-    n_train = 100 - int(0.1 * 100)
-    # 3 batches an epoch: 60 steps take at least 20 epochs, whatever the loss does.
-    assert len(model.history_) >= 20
-    assert _steps(model, n_train) >= 60
+@pytest.fixture
+def small_budgets(monkeypatch):
+    # Small budgets keep the tests fast; the rule is what counts.
+    monkeypatch.setitem(_training.AUTO_STEPS, "image", 40)
+    monkeypatch.setitem(_training.AUTO_STEPS, "table", 30)
 
 
-def test_auto_stops_when_the_validation_loss_stops_improving(monkeypatch, digits_images):
-    monkeypatch.setattr(_training, "AUTO_MIN_STEPS", 1)
-    monkeypatch.setattr(_training, "AUTO_PATIENCE", 2)
-    monkeypatch.setattr(_training, "AUTO_TOL", 0.99)  # nothing counts as progress
-    X, _ = digits_images
-    model = GANomalyDetector(**TINY, n_epochs="auto").fit(X[:200])
-    # Epoch 1 sets the best; two epochs without a 99% improvement stop it.
-    assert len(model.history_) == 3
-    assert model.history_[-1]["stopped_early"]
-    losses = model.history_[:, "valid_loss"]
-    assert model.best_epoch_ == int(np.argmin(losses)) + 1
+@pytest.mark.parametrize("n_images, epochs", [(100, 14), (300, 5), (1797, 1)])
+def test_auto_takes_the_step_budget_in_whole_epochs(
+    small_budgets, digits_images, n_images, epochs
+):
+    X = digits_images[0][:n_images]
+    model = GANomalyDetector(**TINY, n_epochs="auto").fit(X)
+    # Whole epochs, just enough for 40 steps: a small set is seen many times,
+    # a large one at least once.
+    assert len(model.history_) == epochs
+    n_train = n_images - int(0.1 * n_images)
+    assert _steps(model, n_train) >= 40
 
 
-def test_auto_is_bounded_by_the_maximum_steps(monkeypatch, digits_images):
-    monkeypatch.setattr(_training, "AUTO_MIN_STEPS", 10_000)
-    monkeypatch.setattr(_training, "AUTO_MAX_STEPS", 20)
+def test_auto_has_its_own_budget_for_tables(small_budgets, blobs):
+    model = GANomalyDetector(**TINY, n_epochs="auto").fit(blobs)
+    n_train = len(blobs) - int(0.1 * len(blobs))
+    assert len(model.history_) == -(-30 // _training.steps_per_epoch(n_train, 32))
+
+
+def test_the_default_budget_fits_without_warnings(small_budgets, digits_images, blobs):
     X, _ = digits_images
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = GANomalyDetector(**TINY, n_epochs="auto").fit(X[:200])
-    # 180 training rows, batch 32: 6 steps an epoch, so 20 steps are 4 epochs.
-    assert len(model.history_) == 4
+        warnings.simplefilter("error")
+        GANomalyDetector(**TINY).fit(X[:200])
+        GANomalyDetector(**TINY).fit(blobs)
 
 
-def test_a_fit_with_too_few_steps_warns(digits_images):
+def test_a_fit_far_short_of_the_budget_warns_with_advice(small_budgets, digits_images):
     X, _ = digits_images
-    # 270 training rows for 5 epochs: 45 steps, where the loss has barely moved.
-    with pytest.warns(ConvergenceWarning, match="only 45 optimizer steps"):
-        GANomalyDetector(**TINY, n_epochs=5).fit(X[:300])
-
-
-def test_a_fit_ending_on_a_still_falling_loss_warns(monkeypatch, digits_images):
-    monkeypatch.setattr(_training, "AUTO_MIN_STEPS", 1)
-    monkeypatch.setattr(_training, "still_improving", lambda history: True)
-    X, _ = digits_images
-    with pytest.warns(ConvergenceWarning, match="still falling"):
+    # 270 training rows: 9 steps an epoch, 2 epochs are 18 of the 40 steps.
+    with pytest.warns(ConvergenceWarning, match="18 optimizer steps.*n_epochs >= 5"):
         GANomalyDetector(**TINY, n_epochs=2).fit(X[:300])
 
 
-def test_a_long_enough_fit_does_not_warn(monkeypatch, digits_images):
-    monkeypatch.setattr(_training, "AUTO_MIN_STEPS", 10)
+def test_a_fit_of_half_the_budget_or_more_does_not_warn(small_budgets, digits_images):
     X, _ = digits_images
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        GANomalyDetector(**TINY, n_epochs=2).fit(X[:300])
-
-
-def test_still_improving():
-    assert still_improving([{"valid_loss": v} for v in (10, 8, 6, 4, 2)])
-    assert not still_improving([{"valid_loss": v} for v in (10, 5, 5.0, 4.99, 4.98)])
-    assert not still_improving([{"valid_loss": 3.0}])
-    assert not still_improving([{"train_loss": 1.0}, {"train_loss": 0.5}])
+        GANomalyDetector(**TINY, n_epochs=3).fit(X[:300])  # 27 of 40 steps

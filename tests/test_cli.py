@@ -327,7 +327,8 @@ def test_warnings_name_the_flags_not_the_parameters(small_folder, tmp_path, caps
     assert main([*args, *TINY]) == 0
     warning = next(line for line in capsys.readouterr().err.splitlines() if "undertrained" in line)
     assert warning.startswith("sklearn-ganomaly: warning:")
-    assert "raise --epochs or use --epochs auto" in warning and "n_epochs" not in warning
+    assert "Use --epochs auto (300 steps" in warning and "--epochs >= " in warning
+    assert "n_epochs" not in warning
 
 
 @pytest.mark.parametrize(
@@ -372,3 +373,32 @@ def test_benchmark_help_documents_every_option(capsys, subcommand, defaulted):
     for name in defaulted:
         described = options.split(f" {name} ", 1)[1].split(" --", 1)[0]
         assert "default" in described, (name, described)
+
+
+def test_ctrl_c_while_the_command_loads_is_one_line(tmp_path):
+    # An interrupt that lands while torch and the estimator are imported: a
+    # finder that raises KeyboardInterrupt on the first import of torch.
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys\n"
+        "class CtrlC:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'torch':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, CtrlC())\n"
+        "from sklearn_ganomaly._launcher import main\n"
+        "sys.exit(main())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 130
+    assert result.stderr == "sklearn-ganomaly: interrupted; no output was written\n"
+
+
+def test_the_package_imports_without_torch_until_the_estimator_is_used():
+    code = (
+        "import sys, sklearn_ganomaly; assert 'torch' not in sys.modules; "
+        "sklearn_ganomaly.GANomalyDetector; assert 'torch' in sys.modules"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0

@@ -101,9 +101,7 @@ def test_one_extreme_training_pixel_warns(digits_images):
 
 
 # ------------------------------------------------ clear errors from the package
-@pytest.mark.parametrize(
-    "name", ["best_epoch", "epoch_timer", "best_losses", "budget", "progress"]
-)
+@pytest.mark.parametrize("name", ["best_epoch", "epoch_timer", "best_losses", "progress"])
 def test_a_callback_may_not_take_a_name_the_package_uses(name):
     with pytest.raises(ValueError, match=f"named '{name}'"):
         D(callbacks=[(name, EarlyStopping())]).fit(X)
@@ -179,3 +177,17 @@ def test_the_pyod_adapter_ignores_y_as_documented():
         warnings.simplefilter("ignore")
         other = GANomaly(n_epochs=1, width=8, random_state=0).fit(X, y=np.full(len(X), 3.7))
     np.testing.assert_array_equal(other.decision_scores_, clf.decision_scores_)
+
+
+def test_a_model_file_whose_end_record_claims_several_disks_is_refused(tmp_path):
+    from sklearn_ganomaly import load
+
+    path = _quiet_fit(D(), X).save(tmp_path / "m.pt")
+    data = bytearray(path.read_bytes())
+    # torch writes zip64 archives: the zip64 locator says how many disks there are.
+    locator = data.rfind(b"PK\x06\x07")
+    assert locator > 0
+    data[locator + 16 : locator + 20] = (2).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="m.pt"):
+        load(path)

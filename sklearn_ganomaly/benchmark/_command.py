@@ -51,7 +51,10 @@ def _add_ganomaly_options(parser):
         help="GANomaly score_method",
     )
     parser.add_argument(
-        "--width", type=bounded_int(1), default=None, help="GANomaly network width"
+        "--width",
+        type=positive_int_or_auto,
+        default=None,
+        help="GANomaly network width, an int or 'auto' (default: the detector's default)",
     )
     parser.add_argument(
         "--latent-dim", type=bounded_int(1), default=None, help="GANomaly latent size"
