@@ -191,3 +191,14 @@ def test_a_model_file_whose_end_record_claims_several_disks_is_refused(tmp_path)
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="m.pt"):
         load(path)
+
+
+def test_duplicated_rows_are_no_degenerate_fit():
+    # Tables often repeat rows: twins share a neighbour score of zero, which is
+    # no collapse of the networks.
+    rows = np.random.RandomState(2).normal(size=(80, 4))
+    data = np.vstack([rows, np.repeat(rows[:40], 3, axis=0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", ConvergenceWarning)
+        GANomalyDetector(n_epochs="auto", width=8, random_state=0).fit(data)
