@@ -75,11 +75,23 @@ def _combine(*parts):
     return train_total, test_total
 
 
+def _standardised(z_train, z_test):
+    mean, std = z_train.mean(axis=0), z_train.std(axis=0)
+    std[std == 0] = 1.0
+    return (z_train - mean) / std, (z_test - mean) / std
+
+
 def readouts(z_train, z_test, latent=None, recon=None):
     """``{name: (train_scores, test_scores)}`` of every read-out of one set of codes."""
     out = {}
+    zs_train, zs_test = _standardised(z_train, z_test)
+    std = Neighbours(zs_train, zs_test, "euclidean")
+    out["knn1_zstd"], out["knn5_zstd"] = std.knn(1), std.knn(5)
+    out["knn1+lof10_zstd"] = _combine(std.knn(1), std.lof(10))
+
     euc = Neighbours(z_train, z_test, "euclidean")
     out["knn1_euc"], out["knn5_euc"] = euc.knn(1), euc.knn(5)
+    out["kmean5_euc"] = (euc.train_d[:, :5].mean(axis=1), euc.test_d[:, :5].mean(axis=1))
     out["lof10_euc"], out["lof20_euc"] = euc.lof(10), euc.lof(20)
     if z_train.shape[1] >= 2:
         cos = Neighbours(z_train, z_test, "cosine")
@@ -120,7 +132,7 @@ def baselines(data, table, seed, cache):
     return scores
 
 
-def analyse(folder, data, cache):
+def analyse(folder, data, cache, snapshots=None):
     """Rows ``(table, seed, snapshot, readout, auc)`` for one study folder."""
     rows = []
     for path in sorted(Path(folder).glob("*_seed*.npz")):
@@ -134,8 +146,8 @@ def analyse(folder, data, cache):
         for name, test in base.items():
             if name != "y_test":
                 rows.append((table, int(seed), "input", name, roc_auc_score(y, test)))
-        snapshots = sorted({k.split("/")[0] for k in d if "/" in k})
-        for snap in snapshots:
+        stored = sorted({k.split("/")[0] for k in d if "/" in k})
+        for snap in stored if snapshots is None else [s for s in stored if s in snapshots]:
             z_train = d[f"{snap}/z_train"].astype(np.float64)
             z_test = d[f"{snap}/z_test"].astype(np.float64)
             latent = (d[f"{snap}/latent_train"], d[f"{snap}/latent_test"])
@@ -168,10 +180,12 @@ def main(argv=None):
     parser.add_argument("--cache", default="reports/tables/_baselines")
     parser.add_argument("--json", default=None)
     parser.add_argument("--show", default=None, help="comma-separated read-outs to print")
+    parser.add_argument("--snapshots", default=None, help="comma-separated snapshots to read")
     args = parser.parse_args(argv)
     results = {}
     for folder in args.folders:
-        summary = summarise(analyse(folder, args.data, args.cache))
+        snapshots = args.snapshots.split(",") if args.snapshots else None
+        summary = summarise(analyse(folder, args.data, args.cache, snapshots))
         results[folder] = {f"{s}|{n}": v for (s, n), v in summary.items()}
         show = args.show.split(",") if args.show else None
         print(f"## {folder}")

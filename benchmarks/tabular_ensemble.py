@@ -50,8 +50,10 @@ def main(argv=None):
     labels = [Path(f).name for f in args.folders] + ["ensemble"]
     for label, value in zip(labels, means, strict=True):
         print(f"{label:>14}: {value:.3f}")
-    print(f"{len(per_table)} tables, {len(names)} splits; read-out {args.readout}, "
-          f"snapshot {args.snapshot}")
+    print(
+        f"{len(per_table)} tables, {len(names)} splits; read-out {args.readout}, "
+        f"snapshot {args.snapshot}"
+    )
     return 0
 
 
