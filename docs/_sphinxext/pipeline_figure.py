@@ -82,14 +82,14 @@ def make_figure():
     _arrow(ax, (17.1, 5.0), (17.9, 5.0))
 
     # Losses of the generator, and the anomaly scores: the paper's reads z and
-    # z_hat; the default for images reads z against the training images' codes.
+    # z_hat; the default reads z against the training samples' codes.
     _bracket(ax, 1.2, 11.85, 9.9, r"$L_{con} = \Vert x - \hat{x} \Vert_1$  (contextual)")
     _bracket(ax, 6.75, 16.8, 7.6, r"$L_{enc} = \Vert z - \hat{z} \Vert_2^2$  (encoder)")
     ax.text(19.7, 6.6, "anomaly score", ha="center", va="bottom", fontsize=10, color=LOSS)
     ax.text(
         19.7,
         5.0,
-        "latent distance\n" r"$A(x) = \mathrm{mean}\,(z - \hat{z})^2$" "\n(tables; the paper)",
+        "latent distance\n" r"$A(x) = \mathrm{mean}\,(z - \hat{z})^2$" "\n(the paper's)",
         ha="center",
         va="center",
         fontsize=9,
@@ -100,7 +100,7 @@ def make_figure():
     ax.text(
         19.7,
         1.5,
-        "code $z$ against the\ntraining codes: nearest\nneighbour + LOF\n(images, the default)",
+        "code $z$ against the\ntraining codes: nearest\nneighbour + LOF\n(the default)",
         ha="center",
         va="bottom",
         fontsize=9,
