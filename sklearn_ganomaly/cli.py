@@ -516,6 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         args.written = written  # the outputs in place, for the message on Ctrl-C
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # for the reports
         flags = getattr(args, "parameter_flags", {})
         with one_line_warnings(flags):
             return int(args.handler(args) or 0)

@@ -172,3 +172,5 @@ def test_the_command_line_runs_and_prints_the_table(folder, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| 7_toy3 |" in out and "mean AUC" in out
     assert (tmp_path / "report" / "records.jsonl").exists()
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert f"Command: `sklearn-ganomaly benchmark-tables {folder} --tables 7_toy3" in report

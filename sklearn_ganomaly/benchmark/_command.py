@@ -246,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _configure(parser)
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     return args.handler(args)
 
 
@@ -322,16 +323,20 @@ def run_tables_from_args(args):
     getattr(args, "written", []).append(f"the records of finished fits in {out}/records.jsonl")
     config["wall_s"] = time.perf_counter() - start
     table = write_table_report(
-        out, records, config=config, command=_command_line(), figures=not args.no_figures
+        out, records, config=config, command=_command_line(args), figures=not args.no_figures
     )
     getattr(args, "written", []).append(f"the report in {out}")
     sys.stdout.write(f"{table}\n\nreport in {out.resolve()}/report.md\n")
     return 0
 
 
-def _command_line():
-    words = sys.argv[1:]
-    return "sklearn-ganomaly " + " ".join(words)
+def _command_line(args):
+    # The same command whether it came through ``sklearn-ganomaly
+    # benchmark-tables`` or ``python -m sklearn_ganomaly.benchmark.tables``.
+    words = list(getattr(args, "argv", sys.argv[1:]))
+    if words[:1] == ["benchmark-tables"]:
+        words = words[1:]
+    return "sklearn-ganomaly benchmark-tables " + " ".join(words)
 
 
 def add_tables_subcommand(subparsers):
@@ -351,4 +356,5 @@ def main_tables(argv: Sequence[str] | None = None) -> int:
     )
     _configure_tables(parser)
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     return args.handler(args)
