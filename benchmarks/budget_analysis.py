@@ -49,7 +49,7 @@ def readouts(d, snap):
 
 def analyse(folder):
     rows = []  # (class, seed, epoch, readout, auc)
-    meta = {}  # epoch -> list of (valid_loss, cumulative seconds)
+    meta = {}  # epoch -> list of (valid_loss, cumulative seconds, cumulative optimizer steps)
     for path in sorted(Path(folder).glob("*_class*_seed*.npz")):
         if path.name.endswith(".tmp.npz"):
             continue
@@ -59,11 +59,14 @@ def analyse(folder):
             d = {k: f[k] for k in f.files}
         history = json.loads(str(d["history"]))
         seconds = np.cumsum([row["dur"] for row in history])
+        steps = np.cumsum([row["train_batch_count"] for row in history])
         for snap in sorted({int(k.split("/")[0]) for k in d if "/" in k}):
             for name, (_, test) in readouts(d, snap).items():
                 rows.append((c, seed, snap, name, roc_auc_score(d["y_test"], test)))
             row = history[snap - 1]
-            meta.setdefault(snap, []).append((row.get("valid_loss", np.nan), seconds[snap - 1]))
+            meta.setdefault(snap, []).append(
+                (row.get("valid_loss", np.nan), seconds[snap - 1], steps[snap - 1])
+            )
     return rows, meta
 
 
@@ -102,15 +105,18 @@ def main(argv=None):
         for name in names:
             cells = [f"{summary[(e, name)]['mean']:.3f}" for e in epochs]
             print(f"| {name} | " + " | ".join(cells) + " |")
-        losses = [f"{np.nanmean([v for v, _ in meta[e]]):.4g}" for e in epochs]
-        seconds = [f"{np.median([s for _, s in meta[e]]):.0f}" for e in epochs]
+        losses = [f"{np.nanmean([m[0] for m in meta[e]]):.4g}" for e in epochs]
+        seconds = [f"{np.median([m[1] for m in meta[e]]):.0f}" for e in epochs]
+        steps = [f"{np.median([m[2] for m in meta[e]]):.0f}" for e in epochs]
         print("| valid_loss | " + " | ".join(losses) + " |")
         print("| seconds | " + " | ".join(seconds) + " |")
+        print("| optimizer steps | " + " | ".join(steps) + " |")
         print()
         results[folder] = {
             "summary": {f"{e}|{n}": v for (e, n), v in summary.items()},
-            "valid_loss": {e: float(np.nanmean([v for v, _ in meta[e]])) for e in epochs},
-            "seconds": {e: float(np.median([s for _, s in meta[e]])) for e in epochs},
+            "valid_loss": {e: float(np.nanmean([m[0] for m in meta[e]])) for e in epochs},
+            "seconds": {e: float(np.median([m[1] for m in meta[e]])) for e in epochs},
+            "steps": {e: float(np.median([m[2] for m in meta[e]])) for e in epochs},
         }
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
