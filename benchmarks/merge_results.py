@@ -15,7 +15,7 @@ import json
 
 import numpy as np
 
-from sklearn_ganomaly.benchmark import PAPER_MNIST, _summary, format_table
+from sklearn_ganomaly.benchmark import PAPER_MNIST, format_table, summarise_records
 
 
 def merge(paths):
@@ -42,7 +42,7 @@ def main(argv=None):
     detectors = list(dict.fromkeys(r["detector"] for r in records))
     classes = sorted({r["class"] for r in records})
     seeds = sorted({r["seed"] for r in records})
-    rows = _summary(records, detectors, classes)
+    rows = summarise_records(records, detectors, classes)
     print(f"{len(records)} records; classes {classes}; seeds {seeds}\n")
     print(format_table(rows, classes, PAPER_MNIST))
     for row in rows:

@@ -23,6 +23,7 @@ from ._images import (
     format_table,
     load_dataset,
     run_benchmark,
+    summarise_records,
     write_report,
 )
 from ._table_report import write_table_report
@@ -47,6 +48,7 @@ __all__ = [
     "run_table_benchmark",
     "seeded_globals",
     "select_tables",
+    "summarise_records",
     "summarise_tables",
     "write_report",
     "write_table_report",

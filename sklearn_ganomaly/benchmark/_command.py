@@ -42,7 +42,7 @@ def _add_ganomaly_options(parser):
         "--learning-rate",
         type=checked(float, lambda v: 0 < v < float("inf"), "a positive number"),
         default=None,
-        help="GANomaly Adam learning rate (default: the detector's default, 2e-4)",
+        help="GANomaly Adam learning rate (default: the detector's default, 'auto')",
     )
     parser.add_argument(
         "--score-method",

@@ -44,6 +44,7 @@ __all__ = [
     "format_table",
     "load_dataset",
     "run_benchmark",
+    "summarise_records",
     "write_report",
 ]
 
@@ -194,7 +195,7 @@ def run_benchmark(
     return records, artefacts
 
 
-def _summary(records, detectors, classes):
+def summarise_records(records, detectors, classes):
     """Per-detector rows: AUC mean and sd over seeds per class, and overall means."""
     rows = []
     for name in detectors:
@@ -248,7 +249,7 @@ def write_report(out_dir, records, artefacts, *, command, config, figures=True):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     classes, detectors = config["classes"], config["detectors"]
-    rows = _summary(records, detectors, classes)
+    rows = summarise_records(records, detectors, classes)
     paper = PAPER_MNIST if config["dataset"] == "mnist5k" else None
     table = format_table(rows, classes, paper)
     machine = describe_machine()
