@@ -49,3 +49,6 @@ def bounded_int(low, high=None):
 finite_float = checked(float, math.isfinite, "a finite number")
 contamination = checked(float, lambda v: 0 < v <= 0.5, "'auto' or a number in (0, 0.5]", auto=True)
 positive_int_or_auto = checked(int, lambda v: v >= 1, "'auto' or a positive integer", auto=True)
+positive_float_or_auto = checked(
+    float, lambda v: 0 < v < math.inf, "'auto' or a positive number", auto=True
+)

@@ -24,7 +24,13 @@ import numpy as np
 import torch
 
 from . import GANomalyDetector, __version__, load, plotting
-from ._argtypes import bounded_int, contamination, finite_float, positive_int_or_auto
+from ._argtypes import (
+    bounded_int,
+    contamination,
+    finite_float,
+    positive_float_or_auto,
+    positive_int_or_auto,
+)
 from ._cli_messages import PROG, TRAIN_FLAGS, as_flags, one_line, one_line_warnings, written_before
 from ._cli_outputs import (
     UserError,
@@ -360,8 +366,8 @@ def _add_train(subparsers):
         "--epochs",
         type=positive_int_or_auto,
         default=_DEFAULTS["n_epochs"],
-        help="training epochs, or 'auto': a number of optimizer steps chosen on the "
-        f"benchmarks, 300 for images (default {_DEFAULTS['n_epochs']})",
+        help="training epochs, or 'auto': the number of optimizer steps chosen on the "
+        f"benchmarks for images (default {_DEFAULTS['n_epochs']})",
     )
     parser.add_argument(
         "--score-method",
@@ -374,7 +380,11 @@ def _add_train(subparsers):
         "--batch-size", type=bounded_int(2), default=64, help="batch size (default 64)"
     )
     parser.add_argument(
-        "--learning-rate", type=float, default=2e-4, help="Adam learning rate (default 2e-4)"
+        "--learning-rate",
+        type=positive_float_or_auto,
+        default=_DEFAULTS["learning_rate"],
+        help="Adam learning rate, or 'auto': the rate chosen on the benchmarks for images "
+        f"(default {_DEFAULTS['learning_rate']})",
     )
     parser.add_argument(
         "--latent-dim",

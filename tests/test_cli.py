@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from sklearn_ganomaly import GANomalyDetector, load
+from sklearn_ganomaly._training import AUTO_STEPS
 from sklearn_ganomaly.cli import main
 
 # Digits 0 are normal, digits 1 abnormal. Enough optimiser steps (30 epochs
@@ -327,7 +328,8 @@ def test_warnings_name_the_flags_not_the_parameters(small_folder, tmp_path, caps
     assert main([*args, *TINY]) == 0
     warning = next(line for line in capsys.readouterr().err.splitlines() if "undertrained" in line)
     assert warning.startswith("sklearn-ganomaly: warning:")
-    assert "Use --epochs auto (300 steps" in warning and "--epochs >= " in warning
+    steps = AUTO_STEPS["image"]
+    assert f"Use --epochs auto ({steps} steps" in warning and "--epochs >= " in warning
     assert "n_epochs" not in warning
 
 
