@@ -112,7 +112,7 @@ def main(argv=None):
         print("| seconds | " + " | ".join(seconds) + " |")
         print("| optimizer steps | " + " | ".join(steps) + " |")
         print()
-        results[folder] = {
+        results[Path(folder).name] = {
             "summary": {f"{e}|{n}": v for (e, n), v in summary.items()},
             "valid_loss": {e: float(np.nanmean([m[0] for m in meta[e]])) for e in epochs},
             "seconds": {e: float(np.median([m[1] for m in meta[e]])) for e in epochs},

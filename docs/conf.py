@@ -22,6 +22,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import benchmark_figures  # noqa: E402
 import pipeline_figure  # noqa: E402
+import study_figures  # noqa: E402
 
 import sklearn_ganomaly  # noqa: E402
 
@@ -31,6 +32,8 @@ import sklearn_ganomaly  # noqa: E402
 pipeline_figure.draw(DOCS / "generated" / "ganomaly_pipeline.svg")
 # The benchmarks page's MNIST figure and tables, from the raw results it links.
 benchmark_figures.write(DOCS / "generated")
+# The development study's figures, from its summaries in docs/benchmarks/study/.
+study_figures.write(DOCS / "generated")
 
 project = "sklearn-ganomaly"
 author = "the sklearn-ganomaly developers"

@@ -85,6 +85,8 @@ def expected():
     # The step budget of n_epochs='auto' and the share below which a fit warns.
     share = _training.UNDERTRAINED_SHARE
     values["UNDERTRAINED_SHARE"] = share
+    for kind, rate in _training.AUTO_LEARNING_RATE.items():
+        values[f"AUTO_LEARNING_RATE[{kind}]"] = rate
     for kind, steps in _training.AUTO_STEPS.items():
         values[f"AUTO_STEPS[{kind}]"] = steps
         values[f"UNDERTRAINED_STEPS[{kind}]"] = share * steps
@@ -174,7 +176,17 @@ QUOTES = [
     ("docs/how_it_works.md", rf"`w_con` \((?P<v>{NUMBER})\)", "w_con"),
     ("docs/how_it_works.md", rf"`w_enc` \((?P<v>{NUMBER})\)", "w_enc"),
     ("docs/how_it_works.md", rf"`w_adv` \((?P<v>{NUMBER})\)", "w_adv"),
-    ("docs/how_it_works.md", rf"`learning_rate` (?P<v>{NUMBER}), `beta1`", "learning_rate"),
+    ("docs/how_it_works.md", r"Adam \(`learning_rate='(?P<v>\w+)'`: ", "learning_rate"),
+    (
+        "docs/how_it_works.md",
+        rf"`learning_rate='auto'`: (?P<v>{NUMBER}) for images, ",
+        "AUTO_LEARNING_RATE[image]",
+    ),
+    (
+        "docs/how_it_works.md",
+        rf"`learning_rate='auto'`: {NUMBER} for images, (?P<v>{NUMBER})\s+for tables",
+        "AUTO_LEARNING_RATE[table]",
+    ),
     ("docs/how_it_works.md", rf"`beta1` (?P<v>{NUMBER})\)", "beta1"),
     ("docs/how_it_works.md", r"`batch_size` (?P<v>\d+), for `n_epochs` epochs", "batch_size"),
     ("docs/how_it_works.md", r"for `n_epochs` epochs \(`'(?P<v>\w+)'`: a number", "n_epochs"),
@@ -233,8 +245,8 @@ QUOTES = [
     ),
     (
         "docs/how_it_works.md",
-        rf"The learning rate\*\* defaults to (?P<v>{NUMBER})",
-        "learning_rate",
+        rf"The learning rate\*\* defaults to (?P<v>{NUMBER}) for images",
+        "AUTO_LEARNING_RATE[image]",
     ),
     ("docs/how_it_works.md", r"For images the default, `'(?P<v>\w+)'`", "score_method[images]"),
     (
@@ -359,7 +371,7 @@ QUOTES = [
     (
         "docs/benchmarks.md",
         rf"batch \d+, lr (?P<v>{NUMBER}), the paper's loss weights",
-        "learning_rate",
+        "AUTO_LEARNING_RATE[image]",
     ),
     ("docs/benchmarks.md", r"the paper's loss weights, `precision='(?P<v>\w+)'`", "precision"),
     (
@@ -374,14 +386,23 @@ QUOTES = [
     ),
     (
         "docs/development_study.md",
-        r"the Euclidean neighbour read-out and (?P<v>\d+) optimizer steps",
+        r"\*\*Budget: (?P<v>\d+) optimizer steps\.\*\*",
         "AUTO_STEPS[table]",
     ),
     (
         "docs/development_study.md",
-        rf"so the default stays at the reference code's (?P<v>{NUMBER})\.",
-        "learning_rate",
+        rf"\*\*Images: (?P<v>\d+) optimizer steps at learning rate {NUMBER}\.\*\*",
+        "AUTO_STEPS[image]",
     ),
+    (
+        "docs/development_study.md",
+        rf"\*\*Images: \d+ optimizer steps at learning rate (?P<v>{NUMBER})\.\*\*",
+        "AUTO_LEARNING_RATE[image]",
+    ),
+    # The tables page.
+    ("docs/tables.md", r"\| (?P<v>\d+) optimizer steps of \d+ rows", "AUTO_STEPS[table]"),
+    ("docs/tables.md", r"\| \d+ optimizer steps of (?P<v>\d+) rows", "batch_size"),
+    ("docs/tables.md", r"`score_method='auto'` \| `'(?P<v>\w+)'`", "score_method[tables]"),
     # Examples.
     (
         "examples/plot_detect_digits.py",
