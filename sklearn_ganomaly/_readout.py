@@ -55,8 +55,9 @@ MATCH_TOLERANCE = 1e-5
 #: Turns a median absolute deviation into a standard deviation (normal data).
 _MAD_TO_SD = 1.4826
 
-#: Reference rows whose leave-one-out neighbours are searched at once.
-_FIT_BATCH = 1024
+#: Reference rows whose leave-one-out neighbours are searched at once (as
+#: many as a scoring batch, so that fitting needs no more memory than scoring).
+_FIT_BATCH = 256
 
 
 @dataclass(frozen=True)
