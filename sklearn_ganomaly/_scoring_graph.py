@@ -261,9 +261,15 @@ def run_batches(
     """
     device = graph.offset.device
     index = np.arange(len(X)) if rows is None else np.asarray(rows)
-    into = into or {}
+    into = dict(into or {})
+    # On the CPU every output goes straight into one preallocated array: a
+    # list of thousands of small per-batch tensors, each allocated between
+    # two large temporary ones (the neighbour search's similarities), kept
+    # the allocator from reusing freed memory, and scoring 1,000,000 rows
+    # grew the heap by gigabytes.
+    lazy = set() if device.type != "cpu" else {n for n in outputs if n not in into}
     step = max(batch_size, MIN_SCORING_BATCH)
-    parts = {name: [] for name in outputs if name not in into}
+    parts = {name: [] for name in outputs if name not in into and name not in lazy}
     bar = _progress(verbose, len(index), desc)
     with torch.inference_mode():
         for start in range(0, len(index), step):
@@ -274,6 +280,8 @@ def run_batches(
             result = graph(x)
             for name, fn in outputs.items():
                 value = fn(graph, x, result)
+                if name in lazy and name not in into:
+                    into[name] = np.empty((len(index), *value.shape[1:]))
                 if name in into:
                     into[name][start : start + len(chunk)] = value.to("cpu", torch.float64).numpy()
                 else:
@@ -286,6 +294,7 @@ def run_batches(
         name: torch.cat(values).cpu().numpy() if values else np.empty(0)
         for name, values in parts.items()
     }
+    results.update({name: np.empty(0) for name in lazy if name not in into})
     return {**results, **into}
 
 
