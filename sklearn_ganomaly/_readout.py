@@ -186,8 +186,9 @@ def reference_subset(n_samples, seed, limit=None):
 def _leave_one_out(references, metric, k, anchor):
     """Each reference's k nearest other references, batch by batch."""
     prepared = prepare(references, metric, anchor)
+    coarse = prepared.to(torch.float32)
     parts = [
-        nearest(prepared[s : s + _FIT_BATCH], prepared, k, metric, self_offset=s)
+        nearest(prepared[s : s + _FIT_BATCH], prepared, k, metric, self_offset=s, coarse=coarse)
         for s in range(0, len(prepared), _FIT_BATCH)
     ]
     return torch.cat([d for d, _ in parts]), torch.cat([i for _, i in parts])

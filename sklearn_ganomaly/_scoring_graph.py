@@ -92,6 +92,8 @@ class ScoringGraph(nn.Module):
             self.tolerance[metric] = readout.match_tolerance.get(metric)
             prepared = prepare(references, metric, self.anchors[metric])
             self.register_buffer(f"references_{metric}", prepared)
+            # The float32 copy the neighbour search ranks with (derived, not saved).
+            self.register_buffer(f"coarse_{metric}", prepared.to(torch.float32), persistent=False)
         for position, (k_distance, density) in (readout.lof_statistics if readout else {}).items():
             self.register_buffer(
                 f"k_distance_{position}", _tensor(k_distance, NEIGHBOUR_DTYPE, device)
@@ -134,13 +136,14 @@ class ScoringGraph(nn.Module):
     def _nearest(self, codes, metric, k):
         """The k nearest references of each code, a code's own reference left out."""
         references = getattr(self, f"references_{metric}")
+        coarse = getattr(self, f"coarse_{metric}")
         query = prepare(codes, metric, self.anchors[metric])
         tolerance = self.tolerance[metric]
         if tolerance is None:  # a file of format 1: every reference counts
-            return nearest(query, references, k, metric)
+            return nearest(query, references, k, metric, coarse=coarse)
         # One more: a training sample scored again finds itself first, and is
         # compared with the others, as its leave-one-out training score was.
-        distances, indices = nearest(query, references, k + 1, metric)
+        distances, indices = nearest(query, references, k + 1, metric, coarse=coarse)
         own = distances[:, :1] <= tolerance
         return (
             torch.where(own, distances[:, 1:], distances[:, :-1]),
