@@ -32,9 +32,8 @@ This page runs the script as ``python plot_compare_pyod.py --datasets digits
 breast_cancer`` (about a minute on two CPU cores). From a terminal, the
 default run uses MNIST-5k and breast cancer (about a minute and a half on two
 CPU cores); ``--quick`` is a smoke test (subsampled data, a few epochs, about
-15 seconds) whose figures mean little. GANomaly's MNIST default here (DCGAN
-width 16, 6 epochs) is sized for a CPU; ``--ganomaly-width 64
---ganomaly-epochs 15`` are the paper's settings (use a GPU).
+15 seconds) whose figures mean little. GANomaly runs with its defaults;
+``--ganomaly-width 64 --ganomaly-epochs 15`` are the paper's settings.
 
 Run: ``python examples/plot_compare_pyod.py [--quick] [--digit 2] [--seed 0]
 [--figure compare_pyod.png] [--datasets mnist digits breast_cancer]``
@@ -56,26 +55,25 @@ from sklearn_ganomaly.pyod import GANomaly
 DETECTORS = ("GANomaly", "IForest", "KNN", "LOF", "OCSVM", "AutoEncoder", "DeepSVDD", "ALAD")
 DATASETS = {"mnist": "MNIST-5k", "digits": "digits", "breast_cancer": "breast cancer"}
 
-#: Epochs of the deep detectors: (default run, --quick run). PyOD's
-#: detectors keep their own defaults (ALAD's "epochs" are single batches).
+#: Epochs of the deep detectors: (default run, --quick run). GANomaly keeps
+#: its own defaults except in a --quick run; PyOD's detectors keep theirs
+#: (ALAD's "epochs" are single batches).
 EPOCHS = {
-    "GANomaly-mnist": (6, 1),
-    "GANomaly-digits": (30, 3),
-    "GANomaly-tabular": (100, 20),
+    "GANomaly-mnist": ("auto", 1),
+    "GANomaly-digits": ("auto", 3),
+    "GANomaly-tabular": ("auto", 20),
     "AutoEncoder": (10, 2),
     "DeepSVDD": (100, 2),
     "ALAD": (200, 20),
 }
-
-#: GANomaly's DCGAN width on the 8x8 digits (small images, small networks).
-DIGITS_WIDTH = 32
 
 
 # %%
 # The detectors
 # -------------
 # One function builds every detector, unfitted, with the settings fixed in
-# advance. GANomaly's settings depend only on the kind of data.
+# advance: GANomaly with its defaults, which size the networks and the
+# training to the data.
 
 
 def make_detector(name, *, n_features, seed, quick, dataset, ganomaly_width, ganomaly_epochs):
@@ -92,15 +90,9 @@ def make_detector(name, *, n_features, seed, quick, dataset, ganomaly_width, gan
         return EPOCHS[key][1 if quick else 0]
 
     if name == "GANomaly":
-        if dataset == "MNIST-5k":
-            n_epochs = ganomaly_epochs or epochs("GANomaly-mnist")
-            return GANomaly(width=ganomaly_width, n_epochs=n_epochs, random_state=seed)
-        if dataset == "digits":
-            n_epochs = ganomaly_epochs or epochs("GANomaly-digits")
-            return GANomaly(width=DIGITS_WIDTH, n_epochs=n_epochs, random_state=seed)
-        # 285 rows make ~4 batches an epoch: the small MLPs need more epochs.
-        n_epochs = ganomaly_epochs or epochs("GANomaly-tabular")
-        return GANomaly(width=64, n_epochs=n_epochs, random_state=seed)
+        kind = {"MNIST-5k": "mnist", "digits": "digits"}.get(dataset, "tabular")
+        n_epochs = ganomaly_epochs or epochs(f"GANomaly-{kind}")
+        return GANomaly(width=ganomaly_width, n_epochs=n_epochs, random_state=seed)
     if name == "IForest":
         return IForest(random_state=seed)
     if name == "KNN":
@@ -275,13 +267,17 @@ def parse_args(argv=None):
         metavar="NAME",
         help=f"detectors to run (default: all of {', '.join(DETECTORS)})",
     )
-    parser.add_argument("--ganomaly-width", type=int, default=16, help="DCGAN width on MNIST")
+    parser.add_argument(
+        "--ganomaly-width",
+        type=lambda text: text if text == "auto" else int(text),
+        default="auto",
+        help="GANomaly width (default: its own, 'auto')",
+    )
     parser.add_argument(
         "--ganomaly-epochs",
         type=int,
         default=None,
-        help="GANomaly epochs (default: 6 on MNIST, 30 on digits, 100 on breast cancer; "
-        "fewer with --quick)",
+        help="GANomaly epochs (default: its own, n_epochs='auto'; a few with --quick)",
     )
     parser.add_argument("--figure", default="compare_pyod.png", help="where to save the figure")
     return parser.parse_args(argv)

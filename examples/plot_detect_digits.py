@@ -9,7 +9,7 @@ Here the normal images are the digits 0, 1 and 3-9 of scikit-learn's 8x8
 handwritten digits; every 2 is an anomaly the detector never sees in
 training.
 
-The detector keeps every default (DCGAN width 32, latent size 100, 300
+The detector keeps every default (DCGAN width 32, latent size 100, 150
 optimizer steps): a few seconds on a CPU.
 """
 
@@ -39,8 +39,8 @@ print(f"train: {len(X_train)} normal; test: {(y_test == 0).sum()} normal + {y_te
 # are kept, by the validation loss: no label is needed.
 #
 # The 1,167 images left to train on make 19 batches of 64 an epoch. The
-# default ``n_epochs='auto'`` trains images for 300 optimizer steps, in whole
-# epochs: 16 epochs here. A fixed ``n_epochs`` under 8 (fewer than 150
+# default ``n_epochs='auto'`` trains images for 150 optimizer steps, in whole
+# epochs: 8 epochs here. A fixed ``n_epochs`` under 4 (fewer than 75
 # steps, half the budget) would warn that the model may be undertrained.
 
 detector = GANomalyDetector(random_state=0).fit(X_train)

@@ -296,7 +296,7 @@ QUOTES = [
     ("docs/inputs.md", r"`latent_dim='auto'` is (?P<v>\d+), the paper's", "latent_dim[images]"),
     (
         "docs/inputs.md",
-        r"`n_epochs='auto'` trains (?P<v>\d+) optimizer steps \(",
+        r"`n_epochs='auto'` trains (?P<v>\d+) optimizer steps at",
         "AUTO_STEPS[image]",
     ),
     (
@@ -346,25 +346,25 @@ QUOTES = [
         r"fit\(X_train\) # \d+ optimizer steps: (?P<v>\d+) epochs",
         "auto_epochs[digits]",
     ),
-    # Benchmarks: the MNIST run used the defaults of its time; what they are now.
+    # Benchmarks: the MNIST run used every default.
     (
         "docs/benchmarks.md",
-        r"the default is now `n_epochs='(?P<v>\w+)'`, \d+ optimizer steps: \d+ epochs here",
+        r"`n_epochs='(?P<v>\w+)'` \(\d+ optimizer\s+steps: \d+ epochs here\)",
         "n_epochs",
     ),
     (
         "docs/benchmarks.md",
-        r"the default is now `n_epochs='auto'`, (?P<v>\d+) optimizer steps: \d+ epochs here",
+        r"`n_epochs='auto'` \((?P<v>\d+) optimizer\s+steps: \d+ epochs here\)",
         "AUTO_STEPS[image]",
     ),
     (
         "docs/benchmarks.md",
-        r"the default is now `n_epochs='auto'`, \d+ optimizer steps: (?P<v>\d+) epochs here",
+        r"`n_epochs='auto'` \(\d+ optimizer\s+steps: (?P<v>\d+) epochs here\)",
         "auto_epochs[mnist5k]",
     ),
     (
         "docs/benchmarks.md",
-        r"`score_method='auto'` \(here `(?P<v>\w+)`, then",
+        r"`score_method='auto'` \(here `(?P<v>\w+)`, with the anchored",
         "score_method[images]",
     ),
     ("docs/benchmarks.md", r"epochs here\), batch (?P<v>\d+), lr", "batch_size"),
