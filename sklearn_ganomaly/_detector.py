@@ -383,8 +383,8 @@ class GANomalyDetector(CallbackParamsMixin, OutlierMixin, BaseEstimator):
         except BaseException:
             if continuing:
                 # The continuation trained a copy: put the previous model back.
-                vars(self).clear()
-                vars(self).update(previous)
+                self.__dict__.clear()
+                self.__dict__.update(previous)
             else:
                 for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
                     delattr(self, name)
