@@ -432,3 +432,119 @@ def run_damage_case(case, tmp):
 @given(case=damage_cases)
 def test_damaged_model_files_load_cleanly_or_fail_with_a_clear_error(case, tmp_dir):
     run_damage_case(case, tmp_dir)
+
+
+# ----------------------------------------- parameters changed between fit and save
+#: Parameters a user may change after fit and before save, with values to try:
+#: the saved file must keep what the model scores with.
+CHANGED_VALUES = {
+    "score_method": ["latent", "latent_knn", "latent_lof", "latent_knn_lof_euclidean", "auto"],
+    "n_neighbors": [1, 3, 7],
+    "width": [2, 16],
+    "latent_dim": [1, 3, "auto"],
+    "contamination": [0.01, 0.3, "auto"],
+    "image_shape": [None, (1, 2, 2)],
+    "learning_rate": [1e-3, "auto"],
+    "n_epochs": [2, "auto"],
+}
+
+changed_cases = st.tuples(
+    st.sampled_from(["table", "gray"]),
+    st.dictionaries(
+        st.sampled_from(sorted(CHANGED_VALUES)), st.integers(0, 5), min_size=1, max_size=4
+    ),
+)
+
+
+def run_changed_case(case, tmp):
+    """Change parameters of a fitted model, save, load: the same scores and threshold."""
+    import copy
+
+    from sklearn_ganomaly import load
+
+    kind, choices = case
+    model = copy.deepcopy(fitted_models()[kind][0])
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(6, 4)) if kind == "table" else rng.random_sample((6, 8, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores, labels = model.anomaly_score(X), model.predict(X)
+        changes = {}
+        for name, index in choices.items():
+            values = CHANGED_VALUES[name]
+            changes[name] = values[index % len(values)]
+        model.set_params(**changes)
+        path = Path(tmp) / f"changed_{os.getpid()}.pt"
+        model.save(path)
+        loaded = load(path)
+        np.testing.assert_array_equal(loaded.anomaly_score(X), scores, err_msg=str(changes))
+        np.testing.assert_array_equal(loaded.predict(X), labels, err_msg=str(changes))
+
+
+@settings(max_examples=40, **_SETTINGS)
+@given(case=changed_cases)
+def test_parameters_changed_after_fit_do_not_change_what_is_saved(case, tmp_dir):
+    run_changed_case(case, tmp_dir)
+
+
+# ------------------------------------------------------------ image file modes
+#: Pillow modes an image file may have, and the formats to write them in.
+IMAGE_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "YCbCr", "I;16", "I", "F")
+IMAGE_FORMATS = ("png", "tif", "tiff", "jpg", "jpeg", "bmp")
+#: Lossless (mode, format) pairs whose wide values must come back exactly.
+EXACT = {("I;16", "png"), ("I;16", "tif"), ("I", "tif"), ("F", "tif")}
+
+image_cases = st.tuples(
+    st.sampled_from(IMAGE_MODES),
+    st.sampled_from(IMAGE_FORMATS),
+    st.integers(0, 2**31 - 1),
+    st.sampled_from(["L", "RGB"]),
+)
+
+
+def _image_of_mode(mode, rng):
+    from PIL import Image
+
+    if mode == "I;16":
+        values = rng.randint(0, 2**16, size=(5, 7)).astype(np.uint16)
+    elif mode == "I":
+        values = rng.randint(-(2**31), 2**31 - 1, size=(5, 7)).astype(np.int32)
+    elif mode == "F":
+        values = (rng.normal(size=(5, 7)) * 10.0 ** rng.randint(-3, 6)).astype(np.float32)
+    else:
+        rgb = rng.randint(0, 256, size=(5, 7, 3)).astype(np.uint8)
+        return Image.fromarray(rgb).convert(mode), None
+    return Image.fromarray(values), values
+
+
+def run_image_case(case, tmp):
+    """Write an image of one mode and format, load its folder: its values, or a clear error."""
+    from sklearn_ganomaly.datasets import load_image_folder
+
+    mode, extension, seed, load_mode = case
+    image, values = _image_of_mode(mode, np.random.RandomState(seed))
+    folder = Path(tmp) / f"images_{os.getpid()}_{mode.replace(';', '_')}_{extension}"
+    folder.mkdir(exist_ok=True)
+    for old in folder.iterdir():
+        old.unlink()
+    try:
+        image.save(folder / f"a.{extension}")
+    except (OSError, KeyError, ValueError, TypeError):
+        return "Pillow cannot write this"  # not the loader's concern
+    try:
+        images, paths = load_image_folder(folder, mode=load_mode)
+    except ValueError as error:
+        assert_raised_by_package(error)
+        return "rejected"
+    assert len(paths) == 1 and images.shape[:3] == (1, 5, 7)
+    assert images.ndim == (3 if load_mode == "L" else 4)
+    assert np.all(np.isfinite(images))
+    if (mode, extension) in EXACT and load_mode == "L":
+        np.testing.assert_array_equal(images[0], values.astype(np.float32))
+    return "loaded"
+
+
+@settings(max_examples=80, **_SETTINGS)
+@given(case=image_cases)
+def test_image_files_of_every_mode_load_their_values_or_fail_clearly(case, tmp_dir):
+    run_image_case(case, tmp_dir)
