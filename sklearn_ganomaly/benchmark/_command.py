@@ -78,7 +78,7 @@ def _configure(parser):
         "--quick",
         action="store_true",
         help="main-job preset: MNIST-5k, digit 2, seed 0, GANomaly + LOF + KNN + "
-        "IForest + AutoEncoder, GANomaly with its defaults (about 3 minutes on 2 cores)",
+        "IForest + AutoEncoder, GANomaly with its defaults (about 30 seconds on 2 cores)",
     )
     parser.add_argument(
         "--dataset",

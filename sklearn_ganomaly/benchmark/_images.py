@@ -56,7 +56,7 @@ QUICK = dict(
     dataset="mnist5k",
     classes=[2],
     seeds=[0],
-    # GANomaly with its defaults: about 1.5 min of training on 2 idle cores.
+    # GANomaly with its defaults: about 13 s of training on 2 idle cores.
     detectors=["GANomaly", "LOF", "KNN", "IForest", "AutoEncoder"],
 )
 
