@@ -124,18 +124,19 @@ def test_size_defaults_to_the_files_own_as_the_command_line_does(tmp_path):
 # ------------------------------------------------ what the file holds is read
 WIDE = [
     # (file name, array Pillow writes, Pillow mode on reading)
-    ("a.png", np.array([[300, 65000]], np.uint16), "I;16"),
+    # Pillow 10.0 (the oldest supported) reads 16-bit PNGs as "I"; the values are the same.
+    ("a.png", np.array([[300, 65000]], np.uint16), ("I;16", "I")),
     ("a.tif", np.array([[300, 65000]], np.uint16), "I;16"),
     ("a.tiff", np.array([[-70000, 300], [65000, 2**24]], np.int32), "I"),
     ("a.tif", np.array([[0.25, -3.5], [1e6, 65000.0]], np.float32), "F"),
 ]
 
 
-@pytest.mark.parametrize("name, array, pillow_mode", WIDE, ids=[w[2] + w[0] for w in WIDE])
+@pytest.mark.parametrize("name, array, pillow_mode", WIDE, ids=[np.atleast_1d(w[2])[0] + w[0] for w in WIDE])
 def test_wide_images_keep_their_values(tmp_path, name, array, pillow_mode):
     _save(tmp_path / name, np.tile(array, (3, 4)))
     with Image.open(tmp_path / name) as image:
-        assert image.mode == pillow_mode  # what the case claims to test
+        assert image.mode in np.atleast_1d(pillow_mode)  # what the case claims to test
     images, _ = load_image_folder(tmp_path)
     assert images.dtype == np.float32
     np.testing.assert_array_equal(images[0], np.tile(array, (3, 4)).astype(np.float32))
