@@ -132,7 +132,9 @@ WIDE = [
 ]
 
 
-@pytest.mark.parametrize("name, array, pillow_mode", WIDE, ids=[np.atleast_1d(w[2])[0] + w[0] for w in WIDE])
+@pytest.mark.parametrize(
+    "name, array, pillow_mode", WIDE, ids=[np.atleast_1d(w[2])[0] + w[0] for w in WIDE]
+)
 def test_wide_images_keep_their_values(tmp_path, name, array, pillow_mode):
     _save(tmp_path / name, np.tile(array, (3, 4)))
     with Image.open(tmp_path / name) as image:
