@@ -62,7 +62,7 @@ CHUNK = 20_000
 #: computed in float64 and the ``k`` nearest kept. A true neighbour is lost
 #: only if more than this many references lie within float32 rounding
 #: (about 1e-7 relative) of it, and then its stand-in is as near to 1e-7.
-CANDIDATE_MARGIN = 8
+CANDIDATE_MARGIN = 4
 
 
 def prepare(codes, metric, anchor=None):
