@@ -30,7 +30,7 @@ from skorch.callbacks import Callback
 from torch.nn import functional as F
 
 from sklearn_ganomaly import GANomalyDetector
-from sklearn_ganomaly.benchmark import describe_machine, load_dataset
+from sklearn_ganomaly.benchmark import describe_machine, int_list, load_dataset
 from sklearn_ganomaly.datasets import one_class_split
 
 
@@ -50,13 +50,8 @@ class EpochSnapshots(Callback):
             self.states_[epoch] = copy.deepcopy(net.module_.state_dict())
 
 
-def ints(text):
-    """``'0-9'``, ``'10,11,12'``: a list of integers, for argparse."""
-    values = []
-    for part in text.split(","):
-        first, _, last = part.partition("-")
-        values += range(int(first), int(last or first) + 1)
-    return values
+#: ``'0-9'``, ``'10,11,12'``: a list of integers, for argparse.
+ints = int_list(0, 2**31 - 1)
 
 
 def resize(X, side):

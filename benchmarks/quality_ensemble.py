@@ -20,17 +20,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 
 from sklearn_ganomaly import GANomalyDetector
-from sklearn_ganomaly.benchmark import describe_machine, load_dataset
+from sklearn_ganomaly.benchmark import describe_machine, int_list, load_dataset
 from sklearn_ganomaly.datasets import one_class_split
 
-
-def ints(text):
-    """``'0-9'``, ``'10,11,12'``: a list of integers, for argparse."""
-    values = []
-    for part in text.split(","):
-        first, _, last = part.partition("-")
-        values += range(int(first), int(last or first) + 1)
-    return values
+#: ``'0-9'``, ``'10,11,12'``: a list of integers, for argparse.
+ints = int_list(0, 2**31 - 1)
 
 
 def main(argv=None):

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from sklearn_ganomaly import GANomalyDetector
-from sklearn_ganomaly.benchmark import describe_machine, load_dataset
+from sklearn_ganomaly.benchmark import describe_machine, int_list, load_dataset
 from sklearn_ganomaly.datasets import one_class_split
 
 
@@ -72,13 +72,8 @@ def run_one(dataset, X, y, anomalous_class, seed, params, out_dir):
     return path
 
 
-def ints(text):
-    """``'0-9'``, ``'10,11,12'``: a list of integers, for argparse."""
-    values = []
-    for part in text.split(","):
-        first, _, last = part.partition("-")
-        values += range(int(first), int(last or first) + 1)
-    return values
+#: ``'0-9'``, ``'10,11,12'``: a list of integers, for argparse.
+ints = int_list(0, 2**31 - 1)
 
 
 def main(argv=None):

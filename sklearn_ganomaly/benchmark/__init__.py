@@ -14,7 +14,13 @@ Two protocols, each a subcommand of ``sklearn-ganomaly`` and a function:
 """
 
 from ._command import add_subcommand, add_tables_subcommand, main, main_tables
-from ._common import PYOD_DETECTORS, describe_machine, make_pyod_detector, seeded_globals
+from ._common import (
+    PYOD_DETECTORS,
+    describe_machine,
+    int_list,
+    make_pyod_detector,
+    seeded_globals,
+)
 from ._images import (
     DETECTORS,
     PAPER_MNIST,
@@ -40,6 +46,7 @@ __all__ = [
     "check_plan",
     "describe_machine",
     "format_table",
+    "int_list",
     "load_dataset",
     "main",
     "main_tables",
